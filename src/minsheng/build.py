@@ -1,0 +1,345 @@
+"""Compile data/ and ontology/ into one rdflib Dataset: one named graph per report, one for the vocabulary.
+
+Every curated row is checked against its source text before it becomes RDF: the quote must occur in the text,
+the written figure must occur in the quote, and the normalised value, qualifier and unit must agree with what
+the number parser reads from the written figure. All problems are collected and raised together.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+
+from . import numbers
+from .config import Settings
+from .errors import DataProblem, InvalidData
+from .namespaces import (
+    DATA,
+    GRAPH,
+    ID,
+    INDICATOR,
+    MS,
+    OA,
+    QB,
+    SDMX_ATTRIBUTE,
+    SDMX_DIMENSION,
+    SDMX_MEASURE,
+)
+from .periods import BadPeriod, parse_period
+from .sources import QUOTE_SEPARATOR, ReportFiles, discover_reports, locate
+
+SCHEME = URIRef(str(MS) + "scheme/")
+ONTOLOGY_GRAPH = GRAPH["ontology"]
+OBSERVATION_COLUMNS = ("id", "indicator", "region", "period", "value_type", "written", "value", "unit",
+                       "qualifier", "about", "part_of", "target", "rank_scope", "quote", "note")
+INDICATOR_COLUMNS = ("id", "categories", "label_zh", "label_en", "counted_zh", "counted_en", "definition_en")
+# Which unit a written scale demands; a plain figure may have any unit but these three.
+SCALE_UNITS = {"percent": "percent", "percentage-point": "percentage-point", "multiple": "unitless"}
+DATA_LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+
+
+def scheme(name: str) -> URIRef:
+    return URIRef(f"{SCHEME}{name}")
+
+
+@dataclass(frozen=True)
+class CodeLists:
+    """notation → concept IRI for every code list the CSV columns refer to."""
+
+    regions: dict[str, URIRef]
+    categories: dict[str, URIRef]
+    value_types: dict[str, URIRef]
+    qualifiers: dict[str, URIRef]
+    units: dict[str, URIRef]
+    indicators: dict[str, URIRef]
+
+    @classmethod
+    def from_graph(cls, graph: Graph) -> CodeLists:
+        def notations(name: str) -> dict[str, URIRef]:
+            return {str(graph.value(c, SKOS.notation)): c for c in graph.subjects(SKOS.inScheme, scheme(name))
+                    if isinstance(c, URIRef) and graph.value(c, SKOS.notation) is not None}
+
+        return cls(notations("region"), notations("category"), notations("value-type"), notations("qualifier"),
+                   notations("unit"), notations("indicator"))
+
+
+def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
+    try:
+        into.parse(path, format="turtle")
+    except Exception as exc:  # rdflib raises many parser exception types; all mean the same here
+        problems.append(DataProblem(str(path), f"not valid Turtle: {exc}"))
+
+
+def _read_csv(path: Path, columns: tuple[str, ...], problems: list[DataProblem]) -> list[tuple[int, dict[str, str]]]:
+    """Rows with their line numbers (the header is line 1); a wrong header is one problem and no rows."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != columns:
+            problems.append(DataProblem(str(path), f"header must be {','.join(columns)}", row=1))
+            return []
+        rows = []
+        for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                problems.append(DataProblem(str(path), "wrong number of fields", row=reader.line_num))
+                continue
+            rows.append((reader.line_num, {k: v.strip() for k, v in row.items()}))
+        return rows
+
+
+def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
+    """The ontology, the code lists and the indicator code list compiled from data/indicators.csv."""
+    graph = Graph()
+    shapes = {settings.shapes_file, settings.recommended_shapes_file}
+    for path in sorted(settings.ontology_dir.rglob("*.ttl")):
+        if path not in shapes:
+            _parse_turtle(path, graph, problems)
+    categories = CodeLists.from_graph(graph).categories
+    indicator_scheme = scheme("indicator")
+    graph.add((indicator_scheme, RDF.type, SKOS.ConceptScheme))
+    graph.add((indicator_scheme, SKOS.prefLabel, Literal("Indicators", lang="en")))
+    graph.add((indicator_scheme, SKOS.prefLabel, Literal("指标", lang="zh")))
+    path = settings.data_dir / "indicators.csv"
+    seen: set[str] = set()
+    for line, row in _read_csv(path, INDICATOR_COLUMNS, problems):
+        slug = row["id"]
+        if not slug or slug in seen or not slug.replace("-", "").isalnum() or slug != slug.lower():
+            problems.append(DataProblem(str(path), f"indicator id {slug!r} is empty, repeated or not a slug",
+                                        row=line, column="id"))
+            continue
+        seen.add(slug)
+        concept = INDICATOR[slug]
+        graph.add((concept, RDF.type, SKOS.Concept))
+        graph.add((concept, SKOS.inScheme, indicator_scheme))
+        graph.add((concept, SKOS.notation, Literal(slug)))
+        graph.add((concept, SKOS.prefLabel, Literal(row["label_zh"], lang="zh")))
+        graph.add((concept, SKOS.prefLabel, Literal(row["label_en"], lang="en")))
+        graph.add((concept, SKOS.definition, Literal(row["definition_en"], lang="en")))
+        if row["counted_zh"]:
+            graph.add((concept, MS.countedItem, Literal(row["counted_zh"], lang="zh")))
+        if row["counted_en"]:
+            graph.add((concept, MS.countedItem, Literal(row["counted_en"], lang="en")))
+        for category in row["categories"].split():
+            if category not in categories:
+                problems.append(DataProblem(str(path), f"unknown category {category!r}", row=line,
+                                            column="categories"))
+                continue
+            graph.add((concept, SKOS.broader, categories[category]))
+            graph.add((categories[category], SKOS.narrower, concept))
+    return graph
+
+
+class ReportCompiler:
+    """Turns one report's metadata Turtle and observation CSV into its named graph."""
+
+    def __init__(self, report: ReportFiles, codes: CodeLists, settings: Settings, graph: Graph,
+                 problems: list[DataProblem]) -> None:
+        self.report = report
+        self.codes = codes
+        self.settings = settings
+        self.graph = graph
+        self.problems = problems
+        self.report_iri = ID[f"report/{report.slug}"]
+        self.dataset_iri = DATA[report.slug]
+        self.text_iri = URIRef(f"{settings.base_iri}download/sources/{report.slug}.txt")
+
+    def problem(self, message: str, row: int | None = None, column: str | None = None,
+                file: Path | None = None) -> None:
+        self.problems.append(DataProblem(str(file or self.report.csv), message, row=row, column=column))
+
+    def compile(self) -> None:
+        _parse_turtle(self.report.metadata, self.graph, self.problems)
+        if (self.report_iri, RDF.type, MS.Report) not in self.graph:
+            self.problem(f"does not describe <{self.report_iri}> as an ms:Report", file=self.report.metadata)
+            return
+        self._resolve_named_thing_quotes()
+        self._describe_dataset()
+        rows = _read_csv(self.report.csv, OBSERVATION_COLUMNS, self.problems)
+        ids = {row["id"] for _, row in rows}
+        seen: set[str] = set()
+        for line, row in rows:
+            if row["id"] in seen:
+                self.problem(f"observation id {row['id']!r} is repeated", line, "id")
+                continue
+            seen.add(row["id"])
+            self._observation(line, row, ids)
+
+    # -- provenance ---------------------------------------------------------------------------------------
+
+    def _cite(self, subject: URIRef, quote: str) -> list[URIRef]:
+        """Annotations citing every occurrence of the quote; [] when the text does not contain it."""
+        citations = []
+        existing = sum(1 for _ in self.graph.objects(subject, PROV.wasDerivedFrom))
+        for n, span in enumerate(locate(self.report.text, quote, self.settings.context_chars), existing + 1):
+            anno = URIRef(f"{subject}#source-{n}")
+            quote_selector, position_selector = URIRef(f"{anno}-quote"), URIRef(f"{anno}-position")
+            self.graph.add((subject, PROV.wasDerivedFrom, anno))
+            self.graph.add((anno, RDF.type, OA.SpecificResource))
+            self.graph.add((anno, OA.hasSource, self.text_iri))
+            self.graph.add((anno, OA.hasSelector, quote_selector))
+            self.graph.add((anno, OA.hasSelector, position_selector))
+            self.graph.add((quote_selector, RDF.type, OA.TextQuoteSelector))
+            self.graph.add((quote_selector, OA.exact, Literal(span.exact)))
+            self.graph.add((quote_selector, OA.prefix, Literal(span.prefix)))
+            self.graph.add((quote_selector, OA.suffix, Literal(span.suffix)))
+            self.graph.add((position_selector, RDF.type, OA.TextPositionSelector))
+            self.graph.add((position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
+            self.graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
+            citations.append(anno)
+        return citations
+
+    def _resolve_named_thing_quotes(self) -> None:
+        for subject, quote in sorted(self.graph.subject_objects(MS.quote)):
+            self.graph.remove((subject, MS.quote, quote))
+            if not self._cite(subject, str(quote)):
+                self.problem(f"quote of <{subject}> is not in {self.report.text_file}: {quote}",
+                             file=self.report.metadata)
+
+    def _describe_dataset(self) -> None:
+        g, ds, report = self.graph, self.dataset_iri, self.report_iri
+        g.add((ds, RDF.type, QB.DataSet))
+        g.add((ds, QB.structure, MS.dsd))
+        g.add((ds, PROV.wasDerivedFrom, report))
+        g.add((ds, DCTERMS.license, DATA_LICENSE))
+        region = g.value(report, MS.region)
+        if region is not None:
+            g.add((ds, MS.region, region))
+        for title in g.objects(report, DCTERMS.title):
+            g.add((ds, DCTERMS.title, title))
+        for label in g.objects(report, RDFS.label):
+            g.add((ds, RDFS.label, Literal(f"Figures of: {label}", lang="en")))
+        g.add((report, MS.sourceText, self.text_iri))
+        g.add((self.text_iri, RDF.type, PROV.Entity))
+        g.add((self.text_iri, DCTERMS.format, Literal("text/plain; charset=utf-8")))
+        g.add((self.text_iri, DCTERMS.isFormatOf, report))
+
+    # -- observations -------------------------------------------------------------------------------------
+
+    def _code(self, table: dict[str, URIRef], value: str, what: str, line: int, column: str) -> URIRef | None:
+        if value not in table:
+            self.problem(f"unknown {what} {value!r}", line, column)
+            return None
+        return table[value]
+
+    def _observation(self, line: int, row: dict[str, str], ids: set[str]) -> None:
+        obs = DATA[f"{self.report.slug}/obs/{row['id']}"]
+        indicator = self._code(self.codes.indicators, row["indicator"], "indicator", line, "indicator")
+        region = self._code(self.codes.regions, row["region"], "region code", line, "region")
+        value_type = self._code(self.codes.value_types, row["value_type"], "value type", line, "value_type")
+        unit = self._code(self.codes.units, row["unit"], "unit", line, "unit")
+        qualifier = self._code(self.codes.qualifiers, row["qualifier"], "qualifier", line, "qualifier")
+        try:
+            period = parse_period(row["period"])
+        except BadPeriod as exc:
+            self.problem(str(exc), line, "period")
+            period = None
+        try:
+            value = Decimal(row["value"])
+        except InvalidOperation:
+            self.problem(f"value {row['value']!r} is not a number", line, "value")
+            return
+        quotes = row["quote"].split(QUOTE_SEPARATOR)
+        written_forms = row["written"].split(QUOTE_SEPARATOR)
+        if len(written_forms) == 1:
+            written_forms *= len(quotes)
+        if len(written_forms) != len(quotes):
+            self.problem("give one written form, or one per quote", line, "written")
+            return
+        for quote, written in zip(quotes, written_forms, strict=True):
+            self._check_figure(line, row, value, quote, written)
+        rank_scope = row["rank_scope"]
+        if row["value_type"] == "rank" and not rank_scope:
+            self.problem("a rank needs rank_scope (the region it is a rank within)", line, "rank_scope")
+        for column in ("part_of", "target"):
+            if row[column] and row[column] not in ids:
+                self.problem(f"{column} names {row[column]!r}, which is not an observation of this report", line,
+                             column)
+        if None in (indicator, region, value_type, unit, qualifier, period):
+            return
+        g = self.graph
+        g.add((obs, RDF.type, QB.Observation))
+        g.add((obs, QB.dataSet, self.dataset_iri))
+        g.add((obs, SDMX_DIMENSION.refArea, region))
+        g.add((obs, SDMX_DIMENSION.refPeriod, period.iri))
+        for triple in period.triples:
+            g.add(triple)
+        g.add((obs, MS.indicator, indicator))
+        g.add((obs, MS.valueType, value_type))
+        datatype = XSD.decimal if "." in row["value"] else XSD.integer
+        g.add((obs, SDMX_MEASURE.obsValue, Literal(row["value"], datatype=datatype)))
+        g.add((obs, SDMX_ATTRIBUTE.unitMeasure, unit))
+        g.add((obs, MS.valueQualifier, qualifier))
+        for written in dict.fromkeys(written_forms):
+            g.add((obs, MS.writtenAs, Literal(written, lang="zh")))
+        if row["qualifier"] in numbers.LOWER_BOUND_QUALIFIERS:
+            g.add((obs, MS.lowerBound, Literal(row["value"], datatype=datatype)))
+        if row["qualifier"] in numbers.UPPER_BOUND_QUALIFIERS:
+            g.add((obs, MS.upperBound, Literal(row["value"], datatype=datatype)))
+        if rank_scope:
+            scope = self._code(self.codes.regions, rank_scope, "region code", line, "rank_scope")
+            if scope is not None:
+                g.add((obs, MS.rankScope, scope))
+        for thing in row["about"].split():
+            thing_iri = ID[thing]
+            if (thing_iri, RDF.type, None) not in g:
+                self.problem(f"about names <{thing_iri}>, which {self.report.metadata.name} does not describe",
+                             line, "about")
+            g.add((obs, MS.about, thing_iri))
+        if row["part_of"]:
+            g.add((obs, MS.partOf, DATA[f"{self.report.slug}/obs/{row['part_of']}"]))
+        if row["target"]:
+            g.add((obs, MS.target, DATA[f"{self.report.slug}/obs/{row['target']}"]))
+        if row["note"]:
+            g.add((obs, RDFS.comment, Literal(row["note"], lang="en")))
+        g.add((obs, RDFS.label, Literal(f"{row['indicator']} {row['region']} {row['period']} {row['value_type']}: "
+                                        f"{written_forms[0]}", lang="zh")))
+        for quote in quotes:
+            self._cite(obs, quote)
+
+    def _check_figure(self, line: int, row: dict[str, str], value: Decimal, quote: str, written: str) -> None:
+        if not locate(self.report.text, quote, 0):
+            self.problem(f"quote is not in {self.report.text_file.name}: {quote}", line, "quote")
+        if written not in quote:
+            self.problem(f"written figure {written!r} is not in its quote {quote!r}", line, "written")
+        try:
+            parsed = numbers.parse_quantity(written)
+        except numbers.NotAQuantity as exc:
+            self.problem(f"cannot read the written figure: {exc}", line, "written")
+            return
+        if parsed.value != value:
+            self.problem(f"value {row['value']} contradicts the text: {written!r} reads as {parsed.value.normalize():f}",
+                         line, "value")
+        if parsed.qualifier != row["qualifier"]:
+            self.problem(f"qualifier {row['qualifier']!r} contradicts the text: {written!r} reads as "
+                         f"{parsed.qualifier!r}", line, "qualifier")
+        expected_unit = SCALE_UNITS.get(parsed.scale)
+        if expected_unit and row["unit"] != expected_unit:
+            self.problem(f"unit {row['unit']!r} contradicts the text: {written!r} is in {expected_unit}", line,
+                         "unit")
+        if not expected_unit and row["unit"] in SCALE_UNITS.values() and row["value_type"] != "rank":
+            self.problem(f"unit {row['unit']!r} needs the text to say so ({written!r} does not)", line, "unit")
+
+
+def build_dataset(settings: Settings) -> Dataset:
+    """Compile everything; raise InvalidData naming every problem found."""
+    problems: list[DataProblem] = []
+    vocabulary = load_vocabulary(settings, problems)
+    codes = CodeLists.from_graph(vocabulary)
+    dataset = Dataset()
+    _copy(vocabulary, dataset.graph(ONTOLOGY_GRAPH))
+    for report in discover_reports(settings.data_dir):
+        graph = dataset.graph(GRAPH[report.slug])
+        ReportCompiler(report, codes, settings, graph, problems).compile()
+    if problems:
+        raise InvalidData(problems)
+    return dataset
+
+
+def _copy(source: Iterable[tuple], target: Graph) -> None:
+    for triple in source:
+        target.add(triple)

@@ -1,0 +1,60 @@
+"""One exception hierarchy: each error carries its HTTP status and CLI exit code (0 ok, 1 invalid data, 2 usage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MinshengError(Exception):
+    """Base class. `http_status` and `exit_code` tell the web layer and the CLI how to answer."""
+
+    http_status = 500
+    exit_code = 2
+    kind = "internal-error"
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_json(self) -> dict[str, object]:
+        return {"error": self.kind, "message": self.message, **self.details}
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """One problem in the curated data: where it is and what is wrong."""
+
+    file: str
+    problem: str
+    row: int | None = None
+    column: str | None = None
+    constraint: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f", row {self.row}" if self.row is not None else "")
+        where += f", column {self.column}" if self.column else ""
+        rule = f" [{self.constraint}]" if self.constraint else ""
+        return f"{where}: {self.problem}{rule}"
+
+
+class InvalidData(MinshengError):
+    """The curated data or the compiled graph is invalid: exit code 1, and nothing is published."""
+
+    exit_code = 1
+    kind = "invalid-data"
+
+    def __init__(self, problems: list[DataProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the data")
+        self.problems = problems
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
+
+
+class UsageError(MinshengError):
+    """The caller asked for something malformed: HTTP 400, exit code 2."""
+
+    http_status = 400
+    exit_code = 2
+    kind = "bad-request"

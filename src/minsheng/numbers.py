@@ -1,0 +1,135 @@
+"""Chinese quantities as written in reports: Arabic and Chinese numerals, 万/亿, qualifiers, signs, ranks.
+
+`parse_quantity("超1.53万")` gives 15300 with the qualifier "more-than"; `parse_quantity("下降5.4个百分点")`
+gives -5.4 in percentage points. The build uses it to check that every curated value agrees with its text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+LARGE_UNITS = {"万": 10_000, "亿": 100_000_000}
+CHINESE_NUMERAL_CHARS = "".join(DIGITS) + "".join(SMALL_UNITS) + "".join(LARGE_UNITS)
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
+
+# Written before the number, longest first so that 不到 wins over a shorter match.
+PREFIX_QUALIFIERS = {"不到": "less-than", "不足": "less-than", "将近": "nearly", "超过": "more-than",
+                     "超": "more-than", "逾": "more-than", "近": "nearly", "约": "approximately", "上": "at-least"}
+SUFFIX_QUALIFIERS = {"以上": "at-least", "以下": "at-most", "左右": "approximately", "余": "more-than-remainder",
+                     "多": "more-than-remainder", "+N": "at-least"}
+# Time units that may stand between a number and its suffix qualifier: 60周岁以上, 五年以上.
+TIME_WORDS = ("周岁", "岁", "年", "天", "小时", "分钟")
+FALLING = ("下降", "减少", "降低", "回落")
+RISING = ("增长", "提升", "提高", "增加", "上升")
+RANK_WORDS = {"首位": 1, "唯一": 1}
+
+QUALIFIERS = ("exact", "approximately", "nearly", "more-than", "more-than-remainder", "at-least", "at-most",
+              "less-than")
+LOWER_BOUND_QUALIFIERS = frozenset({"more-than", "more-than-remainder", "at-least"})
+UPPER_BOUND_QUALIFIERS = frozenset({"nearly", "less-than", "at-most"})
+
+
+class NotAQuantity(ValueError):
+    """The text is not a quantity this parser understands."""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: Decimal
+    qualifier: str = "exact"
+    scale: str = "plain"  # plain | percent | percentage-point | multiple
+
+    @property
+    def lower_bound(self) -> Decimal | None:
+        return self.value if self.qualifier in LOWER_BOUND_QUALIFIERS else None
+
+    @property
+    def upper_bound(self) -> Decimal | None:
+        return self.value if self.qualifier in UPPER_BOUND_QUALIFIERS else None
+
+
+def chinese_numeral_value(text: str) -> int:
+    """三千五百万 → 35000000, 二十 → 20, 十五 → 15, 一〇二 → 102 (digit by digit when no unit is written)."""
+    if not text or any(ch not in CHINESE_NUMERAL_CHARS for ch in text):
+        raise NotAQuantity(f"not a Chinese numeral: {text!r}")
+    if all(ch in DIGITS for ch in text):
+        return int("".join(str(DIGITS[ch]) for ch in text))
+    total = 0  # completed 万/亿 groups
+    section = 0  # the current group below 万
+    digit: int | None = None
+    for ch in text:
+        if ch in DIGITS:
+            digit = DIGITS[ch]
+        elif ch in SMALL_UNITS:
+            section += (1 if digit is None else digit) * SMALL_UNITS[ch]
+            digit = None
+        else:  # 万 or 亿 closes a group
+            group = section + (digit or 0)
+            if group == 0 and total == 0:
+                group = 1
+            total = (total + group) * LARGE_UNITS[ch]
+            section, digit = 0, None
+    return total + section + (digit or 0)
+
+
+_NUMBER = re.compile(r"(?P<arabic>\d+(?:\.\d+)?)(?P<mult>[万亿]*)|(?P<chinese>[" + CHINESE_NUMERAL_CHARS + r"]+)")
+
+
+def parse_quantity(written: str) -> Quantity:
+    """Parse one written figure: optional qualifier or direction, a number, multipliers, suffix and scale."""
+    text = written.strip().translate(FULL_WIDTH)
+    if not text:
+        raise NotAQuantity("empty figure")
+    for word, rank in RANK_WORDS.items():
+        if text == word:
+            return Quantity(Decimal(rank))
+    sign = 1
+    for word in FALLING:
+        if text.startswith(word):
+            sign, text = -1, text[len(word):]
+            break
+    else:
+        for word in RISING:
+            if text.startswith(word):
+                text = text[len(word):]
+                break
+    qualifier = "exact"
+    for word, meaning in PREFIX_QUALIFIERS.items():
+        if text.startswith(word) and len(text) > len(word):
+            qualifier, text = meaning, text[len(word):]
+            break
+    if text.startswith("第"):
+        text = text[1:]
+    match = _NUMBER.match(text)
+    if not match:
+        raise NotAQuantity(f"no number in {written!r}")
+    if match.group("arabic") is not None:
+        value = Decimal(match.group("arabic"))
+        for ch in match.group("mult"):
+            value *= LARGE_UNITS[ch]
+    else:
+        value = Decimal(chinese_numeral_value(match.group("chinese")))
+    rest = text[match.end():]
+    for word in TIME_WORDS:
+        if rest.startswith(word) and any(rest[len(word):].startswith(q) for q in SUFFIX_QUALIFIERS):
+            rest = rest[len(word):]
+            break
+    for word, meaning in SUFFIX_QUALIFIERS.items():
+        if rest.startswith(word):
+            if qualifier != "exact":
+                raise NotAQuantity(f"two qualifiers in {written!r}")
+            qualifier, rest = meaning, rest[len(word):]
+            break
+    scale = "plain"
+    for marker, name in (("%", "percent"), ("个百分点", "percentage-point"), ("百分点", "percentage-point"),
+                         ("倍", "multiple")):
+        if rest.startswith(marker):
+            scale, rest = name, rest[len(marker):]
+            break
+    if rest:
+        raise NotAQuantity(f"unexpected {rest!r} after the number in {written!r}")
+    return Quantity(sign * value, qualifier, scale)
