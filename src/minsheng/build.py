@@ -36,8 +36,23 @@ from .sources import QUOTE_SEPARATOR, ReportFiles, discover_reports, locate
 
 SCHEME = URIRef(str(MS) + "scheme/")
 ONTOLOGY_GRAPH = GRAPH["ontology"]
-OBSERVATION_COLUMNS = ("id", "indicator", "region", "period", "value_type", "written", "value", "unit",
-                       "qualifier", "about", "part_of", "target", "rank_scope", "quote", "note")
+OBSERVATION_COLUMNS = (
+    "id",
+    "indicator",
+    "region",
+    "period",
+    "value_type",
+    "written",
+    "value",
+    "unit",
+    "qualifier",
+    "about",
+    "part_of",
+    "target",
+    "rank_scope",
+    "quote",
+    "note",
+)
 INDICATOR_COLUMNS = ("id", "categories", "label_zh", "label_en", "counted_zh", "counted_en", "definition_en")
 # Which unit a written scale demands; a plain figure may have any unit but these three.
 SCALE_UNITS = {"percent": "percent", "percentage-point": "percentage-point", "multiple": "unitless"}
@@ -62,11 +77,20 @@ class CodeLists:
     @classmethod
     def from_graph(cls, graph: Graph) -> CodeLists:
         def notations(name: str) -> dict[str, URIRef]:
-            return {str(graph.value(c, SKOS.notation)): c for c in graph.subjects(SKOS.inScheme, scheme(name))
-                    if isinstance(c, URIRef) and graph.value(c, SKOS.notation) is not None}
+            return {
+                str(graph.value(c, SKOS.notation)): c
+                for c in graph.subjects(SKOS.inScheme, scheme(name))
+                if isinstance(c, URIRef) and graph.value(c, SKOS.notation) is not None
+            }
 
-        return cls(notations("region"), notations("category"), notations("value-type"), notations("qualifier"),
-                   notations("unit"), notations("indicator"))
+        return cls(
+            notations("region"),
+            notations("category"),
+            notations("value-type"),
+            notations("qualifier"),
+            notations("unit"),
+            notations("indicator"),
+        )
 
 
 def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
@@ -76,7 +100,9 @@ def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
         problems.append(DataProblem(str(path), f"not valid Turtle: {exc}"))
 
 
-def _read_csv(path: Path, columns: tuple[str, ...], problems: list[DataProblem]) -> list[tuple[int, dict[str, str]]]:
+def _read_csv(
+    path: Path, columns: tuple[str, ...], problems: list[DataProblem]
+) -> list[tuple[int, dict[str, str]]]:
     """Rows with their line numbers (the header is line 1); a wrong header is one problem and no rows."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -109,8 +135,14 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
     for line, row in _read_csv(path, INDICATOR_COLUMNS, problems):
         slug = row["id"]
         if not slug or slug in seen or not slug.replace("-", "").isalnum() or slug != slug.lower():
-            problems.append(DataProblem(str(path), f"indicator id {slug!r} is empty, repeated or not a slug",
-                                        row=line, column="id"))
+            problems.append(
+                DataProblem(
+                    str(path),
+                    f"indicator id {slug!r} is empty, repeated or not a slug",
+                    row=line,
+                    column="id",
+                )
+            )
             continue
         seen.add(slug)
         concept = INDICATOR[slug]
@@ -126,8 +158,9 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
             graph.add((concept, MS.countedItem, Literal(row["counted_en"], lang="en")))
         for category in row["categories"].split():
             if category not in categories:
-                problems.append(DataProblem(str(path), f"unknown category {category!r}", row=line,
-                                            column="categories"))
+                problems.append(
+                    DataProblem(str(path), f"unknown category {category!r}", row=line, column="categories")
+                )
                 continue
             graph.add((concept, SKOS.broader, categories[category]))
             graph.add((categories[category], SKOS.narrower, concept))
@@ -137,8 +170,14 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
 class ReportCompiler:
     """Turns one report's metadata Turtle and observation CSV into its named graph."""
 
-    def __init__(self, report: ReportFiles, codes: CodeLists, settings: Settings, graph: Graph,
-                 problems: list[DataProblem]) -> None:
+    def __init__(
+        self,
+        report: ReportFiles,
+        codes: CodeLists,
+        settings: Settings,
+        graph: Graph,
+        problems: list[DataProblem],
+    ) -> None:
         self.report = report
         self.codes = codes
         self.settings = settings
@@ -148,8 +187,9 @@ class ReportCompiler:
         self.dataset_iri = DATA[report.slug]
         self.text_iri = URIRef(f"{settings.base_iri}download/sources/{report.slug}.txt")
 
-    def problem(self, message: str, row: int | None = None, column: str | None = None,
-                file: Path | None = None) -> None:
+    def problem(
+        self, message: str, row: int | None = None, column: str | None = None, file: Path | None = None
+    ) -> None:
         self.problems.append(DataProblem(str(file or self.report.csv), message, row=row, column=column))
 
     def compile(self) -> None:
@@ -188,7 +228,9 @@ class ReportCompiler:
             self.graph.add((quote_selector, OA.prefix, Literal(span.prefix)))
             self.graph.add((quote_selector, OA.suffix, Literal(span.suffix)))
             self.graph.add((position_selector, RDF.type, OA.TextPositionSelector))
-            self.graph.add((position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger)))
+            self.graph.add(
+                (position_selector, OA.start, Literal(span.start, datatype=XSD.nonNegativeInteger))
+            )
             self.graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
             citations.append(anno)
         return citations
@@ -197,8 +239,10 @@ class ReportCompiler:
         for subject, quote in sorted(self.graph.subject_objects(MS.quote)):
             self.graph.remove((subject, MS.quote, quote))
             if not self._cite(subject, str(quote)):
-                self.problem(f"quote of <{subject}> is not in {self.report.text_file}: {quote}",
-                             file=self.report.metadata)
+                self.problem(
+                    f"quote of <{subject}> is not in {self.report.text_file}: {quote}",
+                    file=self.report.metadata,
+                )
 
     def _describe_dataset(self) -> None:
         g, ds, report = self.graph, self.dataset_iri, self.report_iri
@@ -257,8 +301,11 @@ class ReportCompiler:
             self.problem("a rank needs rank_scope (the region it is a rank within)", line, "rank_scope")
         for column in ("part_of", "target"):
             if row[column] and row[column] not in ids:
-                self.problem(f"{column} names {row[column]!r}, which is not an observation of this report", line,
-                             column)
+                self.problem(
+                    f"{column} names {row[column]!r}, which is not an observation of this report",
+                    line,
+                    column,
+                )
         if None in (indicator, region, value_type, unit, qualifier, period):
             return
         g = self.graph
@@ -287,8 +334,11 @@ class ReportCompiler:
         for thing in row["about"].split():
             thing_iri = ID[thing]
             if (thing_iri, RDF.type, None) not in g:
-                self.problem(f"about names <{thing_iri}>, which {self.report.metadata.name} does not describe",
-                             line, "about")
+                self.problem(
+                    f"about names <{thing_iri}>, which {self.report.metadata.name} does not describe",
+                    line,
+                    "about",
+                )
             g.add((obs, MS.about, thing_iri))
         if row["part_of"]:
             g.add((obs, MS.partOf, DATA[f"{self.report.slug}/obs/{row['part_of']}"]))
@@ -296,8 +346,17 @@ class ReportCompiler:
             g.add((obs, MS.target, DATA[f"{self.report.slug}/obs/{row['target']}"]))
         if row["note"]:
             g.add((obs, RDFS.comment, Literal(row["note"], lang="en")))
-        g.add((obs, RDFS.label, Literal(f"{row['indicator']} {row['region']} {row['period']} {row['value_type']}: "
-                                        f"{written_forms[0]}", lang="zh")))
+        g.add(
+            (
+                obs,
+                RDFS.label,
+                Literal(
+                    f"{row['indicator']} {row['region']} {row['period']} {row['value_type']}: "
+                    f"{written_forms[0]}",
+                    lang="zh",
+                ),
+            )
+        )
         for quote in quotes:
             self._cite(obs, quote)
 
@@ -312,17 +371,28 @@ class ReportCompiler:
             self.problem(f"cannot read the written figure: {exc}", line, "written")
             return
         if parsed.value != value:
-            self.problem(f"value {row['value']} contradicts the text: {written!r} reads as {parsed.value.normalize():f}",
-                         line, "value")
+            self.problem(
+                f"value {row['value']} contradicts the text: {written!r} reads as "
+                f"{parsed.value.normalize():f}",
+                line,
+                "value",
+            )
         if parsed.qualifier != row["qualifier"]:
-            self.problem(f"qualifier {row['qualifier']!r} contradicts the text: {written!r} reads as "
-                         f"{parsed.qualifier!r}", line, "qualifier")
+            self.problem(
+                f"qualifier {row['qualifier']!r} contradicts the text: {written!r} reads as "
+                f"{parsed.qualifier!r}",
+                line,
+                "qualifier",
+            )
         expected_unit = SCALE_UNITS.get(parsed.scale)
         if expected_unit and row["unit"] != expected_unit:
-            self.problem(f"unit {row['unit']!r} contradicts the text: {written!r} is in {expected_unit}", line,
-                         "unit")
+            self.problem(
+                f"unit {row['unit']!r} contradicts the text: {written!r} is in {expected_unit}", line, "unit"
+            )
         if not expected_unit and row["unit"] in SCALE_UNITS.values() and row["value_type"] != "rank":
-            self.problem(f"unit {row['unit']!r} needs the text to say so ({written!r} does not)", line, "unit")
+            self.problem(
+                f"unit {row['unit']!r} needs the text to say so ({written!r} does not)", line, "unit"
+            )
 
 
 def build_dataset(settings: Settings) -> Dataset:

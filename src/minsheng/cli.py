@@ -10,13 +10,16 @@ import click
 from .config import Settings
 from .errors import InvalidData, MinshengError
 
+ROOT_OPTION = click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Project directory holding data/ and ontology/ (default: this checkout).",
+)
 
-def _settings(dist: Path | None) -> Settings:
-    settings = Settings()
-    if dist is not None:
-        return Settings(root=settings.root, dist_dir_name=str(dist.resolve().relative_to(settings.root))
-                        if dist.resolve().is_relative_to(settings.root) else str(dist.resolve()))
-    return settings
+
+def _settings(root: Path | None) -> Settings:
+    return Settings() if root is None else Settings(root=root.resolve())
 
 
 def _fail(exc: MinshengError) -> None:
@@ -31,14 +34,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--dist", type=click.Path(path_type=Path), default=None, help="Release directory (default dist/).")
-def build(dist: Path | None) -> None:
+@ROOT_OPTION
+def build(root: Path | None) -> None:
     """Compile data/ and ontology/, validate, and write the release to dist/ (atomically)."""
     from .build import build_dataset
     from .release import write_release
     from .validate import validate_dataset
 
-    settings = _settings(dist)
+    settings = _settings(root)
     try:
         dataset = build_dataset(settings)
     except InvalidData as exc:
@@ -57,12 +60,13 @@ def build(dist: Path | None) -> None:
 
 
 @main.command()
-def validate() -> None:
+@ROOT_OPTION
+def validate(root: Path | None) -> None:
     """Compile and validate without writing anything; print the SHACL and Data Cube report."""
     from .build import build_dataset
     from .validate import validate_dataset
 
-    settings = Settings()
+    settings = _settings(root)
     try:
         dataset = build_dataset(settings)
     except InvalidData as exc:
@@ -71,3 +75,7 @@ def validate() -> None:
     outcome = validate_dataset(dataset, settings)
     click.echo(outcome.report())
     sys.exit(0 if outcome.conforms else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,7 @@
-"""One exception hierarchy: each error carries its HTTP status and CLI exit code (0 ok, 1 invalid data, 2 usage)."""
+"""One exception hierarchy: each error carries its HTTP status and CLI exit code.
+
+Exit codes: 0 ok, 1 invalid data, 2 usage or runtime error.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Prefixes used everywhere: in the build, the shapes, the canned queries and the web pages."""
 
 from rdflib import Namespace
-from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, VOID
+from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 BASE = "https://w3id.org/minsheng/"
 

@@ -10,25 +10,61 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 LARGE_UNITS = {"万": 10_000, "亿": 100_000_000}
 CHINESE_NUMERAL_CHARS = "".join(DIGITS) + "".join(SMALL_UNITS) + "".join(LARGE_UNITS)
 FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
 # Written before the number, longest first so that 不到 wins over a shorter match.
-PREFIX_QUALIFIERS = {"不到": "less-than", "不足": "less-than", "将近": "nearly", "超过": "more-than",
-                     "超": "more-than", "逾": "more-than", "近": "nearly", "约": "approximately", "上": "at-least"}
-SUFFIX_QUALIFIERS = {"以上": "at-least", "以下": "at-most", "左右": "approximately", "余": "more-than-remainder",
-                     "多": "more-than-remainder", "+N": "at-least"}
+PREFIX_QUALIFIERS = {
+    "不到": "less-than",
+    "不足": "less-than",
+    "将近": "nearly",
+    "超过": "more-than",
+    "超": "more-than",
+    "逾": "more-than",
+    "近": "nearly",
+    "约": "approximately",
+    "上": "at-least",
+}
+SUFFIX_QUALIFIERS = {
+    "以上": "at-least",
+    "以下": "at-most",
+    "左右": "approximately",
+    "余": "more-than-remainder",
+    "多": "more-than-remainder",
+    "+N": "at-least",
+}
 # Time units that may stand between a number and its suffix qualifier: 60周岁以上, 五年以上.
 TIME_WORDS = ("周岁", "岁", "年", "天", "小时", "分钟")
 FALLING = ("下降", "减少", "降低", "回落")
 RISING = ("增长", "提升", "提高", "增加", "上升")
 RANK_WORDS = {"首位": 1, "唯一": 1}
 
-QUALIFIERS = ("exact", "approximately", "nearly", "more-than", "more-than-remainder", "at-least", "at-most",
-              "less-than")
+QUALIFIERS = (
+    "exact",
+    "approximately",
+    "nearly",
+    "more-than",
+    "more-than-remainder",
+    "at-least",
+    "at-most",
+    "less-than",
+)
 LOWER_BOUND_QUALIFIERS = frozenset({"more-than", "more-than-remainder", "at-least"})
 UPPER_BOUND_QUALIFIERS = frozenset({"nearly", "less-than", "at-most"})
 
@@ -58,7 +94,8 @@ def chinese_numeral_value(text: str) -> int:
         raise NotAQuantity(f"not a Chinese numeral: {text!r}")
     if all(ch in DIGITS for ch in text):
         return int("".join(str(DIGITS[ch]) for ch in text))
-    total = 0  # completed 万/亿 groups
+    above_yi = 0  # completed 亿 groups
+    below_yi = 0  # the 万 group of the current 亿 group
     section = 0  # the current group below 万
     digit: int | None = None
     for ch in text:
@@ -67,16 +104,20 @@ def chinese_numeral_value(text: str) -> int:
         elif ch in SMALL_UNITS:
             section += (1 if digit is None else digit) * SMALL_UNITS[ch]
             digit = None
-        else:  # 万 or 亿 closes a group
-            group = section + (digit or 0)
-            if group == 0 and total == 0:
-                group = 1
-            total = (total + group) * LARGE_UNITS[ch]
+        elif ch == "万":
+            if below_yi:
+                raise NotAQuantity(f"万 twice in one group: {text!r}")
+            below_yi = (section + (digit or 0) or 1) * 10_000
             section, digit = 0, None
-    return total + section + (digit or 0)
+        else:  # 亿
+            above_yi = (above_yi + below_yi + section + (digit or 0) or 1) * 100_000_000
+            below_yi, section, digit = 0, 0, None
+    return above_yi + below_yi + section + (digit or 0)
 
 
-_NUMBER = re.compile(r"(?P<arabic>\d+(?:\.\d+)?)(?P<mult>[万亿]*)|(?P<chinese>[" + CHINESE_NUMERAL_CHARS + r"]+)")
+_NUMBER = re.compile(
+    r"(?P<arabic>\d+(?:\.\d+)?)(?P<mult>[万亿]*)|(?P<chinese>[" + CHINESE_NUMERAL_CHARS + r"]+)"
+)
 
 
 def parse_quantity(written: str) -> Quantity:
@@ -90,17 +131,17 @@ def parse_quantity(written: str) -> Quantity:
     sign = 1
     for word in FALLING:
         if text.startswith(word):
-            sign, text = -1, text[len(word):]
+            sign, text = -1, text[len(word) :]
             break
     else:
         for word in RISING:
             if text.startswith(word):
-                text = text[len(word):]
+                text = text[len(word) :]
                 break
     qualifier = "exact"
     for word, meaning in PREFIX_QUALIFIERS.items():
         if text.startswith(word) and len(text) > len(word):
-            qualifier, text = meaning, text[len(word):]
+            qualifier, text = meaning, text[len(word) :]
             break
     if text.startswith("第"):
         text = text[1:]
@@ -113,22 +154,26 @@ def parse_quantity(written: str) -> Quantity:
             value *= LARGE_UNITS[ch]
     else:
         value = Decimal(chinese_numeral_value(match.group("chinese")))
-    rest = text[match.end():]
+    rest = text[match.end() :]
     for word in TIME_WORDS:
-        if rest.startswith(word) and any(rest[len(word):].startswith(q) for q in SUFFIX_QUALIFIERS):
-            rest = rest[len(word):]
+        if rest.startswith(word) and any(rest[len(word) :].startswith(q) for q in SUFFIX_QUALIFIERS):
+            rest = rest[len(word) :]
             break
     for word, meaning in SUFFIX_QUALIFIERS.items():
         if rest.startswith(word):
             if qualifier != "exact":
                 raise NotAQuantity(f"two qualifiers in {written!r}")
-            qualifier, rest = meaning, rest[len(word):]
+            qualifier, rest = meaning, rest[len(word) :]
             break
     scale = "plain"
-    for marker, name in (("%", "percent"), ("个百分点", "percentage-point"), ("百分点", "percentage-point"),
-                         ("倍", "multiple")):
+    for marker, name in (
+        ("%", "percent"),
+        ("个百分点", "percentage-point"),
+        ("百分点", "percentage-point"),
+        ("倍", "multiple"),
+    ):
         if rest.startswith(marker):
-            scale, rest = name, rest[len(marker):]
+            scale, rest = name, rest[len(marker) :]
             break
     if rest:
         raise NotAQuantity(f"unexpected {rest!r} after the number in {written!r}")

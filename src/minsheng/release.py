@@ -44,6 +44,24 @@ def _sorted_json(value: object) -> object:
     return value
 
 
+def _trig(dataset: Dataset) -> bytes:
+    """TriG written graph by graph in sorted order (rdflib's TriG writer orders graphs by hash)."""
+    prefixes: dict[str, None] = {}
+    blocks = []
+    for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
+        if len(graph) == 0:
+            continue
+        named = Graph(identifier=graph.identifier)
+        _bind(named)
+        for triple in graph:
+            named.add(triple)
+        lines = named.serialize(format="turtle").splitlines()
+        prefixes.update(dict.fromkeys(line for line in lines if line.startswith("@prefix")))
+        body = "\n".join("    " + line if line else "" for line in lines if not line.startswith("@prefix"))
+        blocks.append(f"<{graph.identifier}> {{\n{body.strip(chr(10))}\n}}\n")
+    return ("\n".join(sorted(prefixes)) + "\n\n" + "\n".join(blocks)).encode("utf-8")
+
+
 def serialise(dataset: Dataset) -> dict[str, bytes]:
     """Every dump's bytes, deterministic."""
     _bind(dataset)
@@ -56,7 +74,7 @@ def serialise(dataset: Dataset) -> dict[str, bytes]:
     jsonld = json.loads(dataset.serialize(format="json-ld", encoding="utf-8"))
     return {
         "minsheng.nq": ("\n".join(lines) + "\n").encode("utf-8"),
-        "minsheng.trig": dataset.serialize(format="trig", encoding="utf-8"),
+        "minsheng.trig": _trig(dataset),
         "minsheng.ttl": union.serialize(format="turtle", encoding="utf-8"),
         "minsheng.jsonld": json.dumps(_sorted_json(jsonld), ensure_ascii=False, indent=1).encode("utf-8"),
     }
@@ -71,7 +89,9 @@ def void_description(dataset: Dataset, settings: Settings, release_id: str) -> G
     root = URIRef(base + "data/")
     catalogue = URIRef(base)
     void.add((catalogue, RDF.type, DCAT.Catalog))
-    void.add((catalogue, DCTERMS.title, Literal("minsheng: livelihood-project reports as linked data", lang="en")))
+    void.add(
+        (catalogue, DCTERMS.title, Literal("minsheng: livelihood-project reports as linked data", lang="en"))
+    )
     void.add((catalogue, DCTERMS.title, Literal("民生实事知识图谱", lang="zh")))
     void.add((catalogue, DCAT.dataset, root))
     void.add((root, RDF.type, VOID.Dataset))
@@ -83,8 +103,13 @@ def void_description(dataset: Dataset, settings: Settings, release_id: str) -> G
     void.add((root, VOID.uriSpace, Literal(base)))
     void.add((root, VOID.vocabulary, URIRef(base + "def/")))
     void.add((root, VOID.vocabulary, URIRef(str(QB))))
-    void.add((root, VOID.triples, Literal(sum(1 for _ in dataset.quads((None, None, None, None))),
-                                          datatype=XSD.integer)))
+    void.add(
+        (
+            root,
+            VOID.triples,
+            Literal(sum(1 for _ in dataset.quads((None, None, None, None))), datatype=XSD.integer),
+        )
+    )
     for name, (_, media_type) in DUMPS.items():
         dump = URIRef(f"{base}download/{name}")
         void.add((root, VOID.dataDump, dump))
@@ -92,7 +117,13 @@ def void_description(dataset: Dataset, settings: Settings, release_id: str) -> G
         void.add((root, DCAT.distribution, distribution))
         void.add((distribution, RDF.type, DCAT.Distribution))
         void.add((distribution, DCAT.downloadURL, dump))
-        void.add((distribution, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")))
+        void.add(
+            (
+                distribution,
+                DCAT.mediaType,
+                URIRef(f"https://www.iana.org/assignments/media-types/{media_type}"),
+            )
+        )
     for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
         if len(graph) == 0:
             continue
@@ -107,7 +138,9 @@ def void_description(dataset: Dataset, settings: Settings, release_id: str) -> G
             void.add((subset, VOID.entities, Literal(observations, datatype=XSD.integer)))
             void.add((subset, VOID.classPartition, URIRef(f"{subset}#observations")))
             void.add((URIRef(f"{subset}#observations"), VOID["class"], QB.Observation))
-            void.add((URIRef(f"{subset}#observations"), VOID.entities, Literal(observations, datatype=XSD.integer)))
+            void.add(
+                (URIRef(f"{subset}#observations"), VOID.entities, Literal(observations, datatype=XSD.integer))
+            )
     return void
 
 
@@ -115,15 +148,19 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
     """Write dist/ atomically and return the manifest."""
     files = serialise(dataset)
     release_id = hashlib.sha256(files["minsheng.nq"]).hexdigest()[:16]
-    files["void.ttl"] = void_description(dataset, settings, release_id).serialize(format="turtle", encoding="utf-8")
+    files["void.ttl"] = void_description(dataset, settings, release_id).serialize(
+        format="turtle", encoding="utf-8"
+    )
     for text in sorted((settings.data_dir / "sources").glob("*.txt")):
         files[f"sources/{text.name}"] = text.read_bytes()
     manifest = {
         "release": release_id,
         "software_version": __version__,
         "triples": sum(1 for _ in dataset.quads((None, None, None, None))),
-        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-                  for name, data in sorted(files.items())},
+        "files": {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in sorted(files.items())
+        },
     }
     dist = settings.dist_dir
     dist.parent.mkdir(parents=True, exist_ok=True)
@@ -133,7 +170,9 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         for name, data in files.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
         old = dist.with_name(f".{dist.name}-old")
         if old.exists():
             shutil.rmtree(old)

@@ -58,6 +58,8 @@ def locate(text: str, quote: str, context: int) -> list[TextSpan]:
     spans, start = [], text.find(quote)
     while quote and start >= 0:
         end = start + len(quote)
-        spans.append(TextSpan(start, end, quote, text[max(0, start - context):start], text[end:end + context]))
+        spans.append(
+            TextSpan(start, end, quote, text[max(0, start - context) : start], text[end : end + context])
+        )
         start = text.find(quote, start + 1)
     return spans

@@ -48,13 +48,17 @@ class ValidationOutcome:
 
     def report(self) -> str:
         lines = [str(v) for v in self.violations]
-        lines += [f"Data Cube integrity constraint {ic} fails (W3C RDF Data Cube, section 11.1 #{ic.lower()})"
-                  for ic in self.failed_integrity_constraints]
+        lines += [
+            f"Data Cube integrity constraint {ic} fails (W3C RDF Data Cube, section 11.1 #{ic.lower()})"
+            for ic in self.failed_integrity_constraints
+        ]
         lines += [str(w) for w in self.warnings]
         verdict = "valid" if self.conforms else "INVALID"
-        lines.append(f"{verdict}: {len(self.violations)} SHACL violation(s), "
-                     f"{len(self.failed_integrity_constraints)} Data Cube constraint(s) failed, "
-                     f"{len(self.warnings)} warning(s)")
+        lines.append(
+            f"{verdict}: {len(self.violations)} SHACL violation(s), "
+            f"{len(self.failed_integrity_constraints)} Data Cube constraint(s) failed, "
+            f"{len(self.warnings)} warning(s)"
+        )
         return "\n".join(lines)
 
 
@@ -67,22 +71,26 @@ def union_graph(dataset: Dataset) -> Graph:
 
 def shape_results(data: Graph, shapes_file: Path) -> list[ShapeResult]:
     shapes = Graph().parse(shapes_file, format="turtle")
-    _, results, _ = shacl_validate(data, shacl_graph=shapes, inference="none", abort_on_first=False,
-                                   allow_warnings=True)
+    _, results, _ = shacl_validate(
+        data, shacl_graph=shapes, inference="none", abort_on_first=False, allow_warnings=True
+    )
     found = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
+
         def text(prop: URIRef, node: URIRef = result) -> str | None:
             value = results.value(node, prop)
             return None if value is None else str(value)
 
-        found.append(ShapeResult(
-            severity=(text(SH.resultSeverity) or "").rsplit("#", 1)[-1],
-            focus=text(SH.focusNode) or "",
-            component=(text(SH.sourceConstraintComponent) or "").rsplit("#", 1)[-1],
-            path=text(SH.resultPath),
-            message=text(SH.resultMessage) or "",
-            shape=text(SH.sourceShape) or "",
-        ))
+        found.append(
+            ShapeResult(
+                severity=(text(SH.resultSeverity) or "").rsplit("#", 1)[-1],
+                focus=text(SH.focusNode) or "",
+                component=(text(SH.sourceConstraintComponent) or "").rsplit("#", 1)[-1],
+                path=text(SH.resultPath),
+                message=text(SH.resultMessage) or "",
+                shape=text(SH.sourceShape) or "",
+            )
+        )
     return sorted(found, key=lambda r: (r.focus, r.component, r.path or ""))
 
 

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real release, built once into a temporary directory, and a pyoxigraph store of it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from minsheng.build import build_dataset
+from minsheng.config import Settings
+from minsheng.release import write_release
+from minsheng.validate import validate_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(root=ROOT)
+
+
+@pytest.fixture(scope="session")
+def dataset(settings: Settings):
+    return build_dataset(settings)
+
+
+@pytest.fixture(scope="session")
+def release_dir(tmp_path_factory: pytest.TempPathFactory, dataset, settings: Settings) -> Path:
+    """A release of the real data, written by the real release writer into a scratch project root."""
+    root = tmp_path_factory.mktemp("release-root")
+    for name in ("data", "ontology"):
+        shutil.copytree(ROOT / name, root / name)
+    scratch = Settings(root=root)
+    assert validate_dataset(dataset, scratch).conforms
+    write_release(dataset, scratch)
+    return scratch.dist_dir
+
+
+@pytest.fixture(scope="session")
+def store(release_dir: Path) -> pyoxigraph.Store:
+    store = pyoxigraph.Store()
+    store.load(path=str(release_dir / "minsheng.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
+    return store
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A writable copy of data/ and ontology/ for tests that break the data on purpose."""
+    for name in ("data", "ontology"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path
