@@ -1,9 +1,9 @@
-# The two quick-start commands: `make build` and `make test`. Everything else is a step they call.
+# The two quick-start commands: `make serve` and `make test`. Everything else is a step they call.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup build test lint clean
+.PHONY: setup build serve test lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,6 +16,9 @@ setup: $(STAMP)
 build: setup
 	$(VENV)/bin/minsheng build
 
+
+serve: build
+	$(VENV)/bin/minsheng serve
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench

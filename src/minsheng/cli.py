@@ -77,5 +77,39 @@ def validate(root: Path | None) -> None:
     sys.exit(0 if outcome.conforms else 1)
 
 
+@main.command()
+@ROOT_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(root: Path | None, host: str, port: int, workers: int) -> None:
+    """Serve the release in dist/ at /sparql under gunicorn (sync workers)."""
+    from gunicorn.app.base import BaseApplication
+
+    from .store import ReleaseUnavailable
+    from .web import create_app
+
+    settings = _settings(root)
+    try:
+        app = create_app(settings)  # load once before forking, so a bad release stops here with its reason
+    except ReleaseUnavailable as exc:
+        _fail(exc)
+        return
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return app
+
+    click.echo(
+        f"serving release {app.extensions['minsheng']['manifest']['release']} on http://{host}:{port}/sparql"
+    )
+    Server().run()
+
+
 if __name__ == "__main__":
     main()
