@@ -19,6 +19,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 from . import __version__
 from .config import Settings
 from .namespaces import DATA, GRAPH, PREFIXES, QB
+from .validate import union_graph
 
 MANIFEST = "manifest.json"
 DUMPS = {  # file name → (rdflib format, media type)
@@ -65,10 +66,8 @@ def _trig(dataset: Dataset) -> bytes:
 def serialise(dataset: Dataset) -> dict[str, bytes]:
     """Every dump's bytes, deterministic."""
     _bind(dataset)
-    union = Graph()
+    union = union_graph(dataset)
     _bind(union)
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        union.add((s, p, o))
     nquads = dataset.serialize(format="nquads", encoding="utf-8").decode("utf-8")
     lines = sorted({line for line in nquads.splitlines() if line.strip()})
     jsonld = json.loads(dataset.serialize(format="json-ld", encoding="utf-8"))
