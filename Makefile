@@ -2,8 +2,14 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Test tools outside PyPI: Debian packages (a real browser, roqet, curl) and Comunica from npm.
+# Each tool → the Debian package that provides it; only missing ones are installed.
+SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver roqet:rasqal-utils curl:curl npm:npm
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+COMUNICA_VERSION := 4.5.0
+COMUNICA := .tools/node/node_modules/.bin/comunica-sparql
 
-.PHONY: setup build serve test lint clean
+.PHONY: setup build serve test lint tools system-tools clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,7 +22,6 @@ setup: $(STAMP)
 build: setup
 	$(VENV)/bin/minsheng build
 
-
 serve: build
 	$(VENV)/bin/minsheng serve
 
@@ -24,8 +29,24 @@ lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
-test: build lint
-	$(VENV)/bin/pytest
+system-tools:
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the tests:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# No package.json and no lock file are written: the version is pinned here.
+$(COMUNICA):
+	mkdir -p .tools/node
+	cd .tools/node && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+	  @comunica/query-sparql@$(COMUNICA_VERSION)
+
+tools: system-tools $(COMUNICA)
+
+test: build lint tools
+	MINSHENG_REQUIRE_TOOLS=1 $(VENV)/bin/pytest
 
 clean:
-	rm -rf dist build $(VENV) .pytest_cache
+	rm -rf dist build $(VENV) .tools .pytest_cache

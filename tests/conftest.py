@@ -12,6 +12,8 @@ from minsheng.build import build_dataset
 from minsheng.config import Settings
 from minsheng.release import write_release
 from minsheng.validate import validate_dataset
+from minsheng.web import create_app
+from support import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,7 +32,7 @@ def dataset(settings: Settings):
 def release_dir(tmp_path_factory: pytest.TempPathFactory, dataset, settings: Settings) -> Path:
     """A release of the real data, written by the real release writer into a scratch project root."""
     root = tmp_path_factory.mktemp("release-root")
-    for name in ("data", "ontology"):
+    for name in ("data", "ontology", "queries"):
         shutil.copytree(ROOT / name, root / name)
     scratch = Settings(root=root)
     assert validate_dataset(dataset, scratch).conforms
@@ -45,9 +47,27 @@ def store(release_dir: Path) -> pyoxigraph.Store:
     return store
 
 
+@pytest.fixture(scope="session")
+def app(release_dir: Path):
+    """The application over the real release, for in-process requests (Flask's test client)."""
+    return create_app(Settings(root=release_dir.parent))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def server(release_dir: Path):
+    """The production server process (gunicorn, 2 workers) on 127.0.0.1 over the real release."""
+    with running_server(release_dir.parent) as url:
+        yield url
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A writable copy of data/ and ontology/ for tests that break the data on purpose."""
-    for name in ("data", "ontology"):
+    for name in ("data", "ontology", "queries"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path

@@ -279,3 +279,11 @@ def test_validate_exits_one_on_a_shape_violation(project_copy: Path) -> None:
 def test_usage_errors_exit_two() -> None:
     assert run_cli("build", "--root", "/nonexistent/dir").returncode == 2
     assert run_cli("no-such-command").returncode == 2
+
+
+def test_no_triple_is_in_two_graphs(store) -> None:
+    """The default graph is the union of the graphs; a triple repeated across graphs would double results."""
+    repeated = store.query(
+        "SELECT ?s ?p ?o WHERE { GRAPH ?g1 { ?s ?p ?o } GRAPH ?g2 { ?s ?p ?o } FILTER(STR(?g1) < STR(?g2)) }"
+    )
+    assert [str(r) for r in repeated] == []

@@ -177,8 +177,12 @@ class ReportCompiler:
         settings: Settings,
         graph: Graph,
         problems: list[DataProblem],
+        reference: Graph,
     ) -> None:
         self.report = report
+        # Shared reference data (the period intervals and instants) goes once into the vocabulary graph:
+        # repeated in every report graph, it would appear twice in the union default graph.
+        self.reference = reference
         self.codes = codes
         self.settings = settings
         self.graph = graph
@@ -314,7 +318,7 @@ class ReportCompiler:
         g.add((obs, SDMX_DIMENSION.refArea, region))
         g.add((obs, SDMX_DIMENSION.refPeriod, period.iri))
         for triple in period.triples:
-            g.add(triple)
+            self.reference.add(triple)
         g.add((obs, MS.indicator, indicator))
         g.add((obs, MS.valueType, value_type))
         datatype = XSD.decimal if "." in row["value"] else XSD.integer
@@ -401,10 +405,11 @@ def build_dataset(settings: Settings) -> Dataset:
     vocabulary = load_vocabulary(settings, problems)
     codes = CodeLists.from_graph(vocabulary)
     dataset = Dataset()
-    _copy(vocabulary, dataset.graph(ONTOLOGY_GRAPH))
+    reference = dataset.graph(ONTOLOGY_GRAPH)
+    _copy(vocabulary, reference)
     for report in discover_reports(settings.data_dir):
         graph = dataset.graph(GRAPH[report.slug])
-        ReportCompiler(report, codes, settings, graph, problems).compile()
+        ReportCompiler(report, codes, settings, graph, problems, reference).compile()
     if problems:
         raise InvalidData(problems)
     return dataset

@@ -92,7 +92,7 @@ def serve(root: Path | None, host: str, port: int, workers: int) -> None:
     settings = _settings(root)
     try:
         app = create_app(settings)  # load once before forking, so a bad release stops here with its reason
-    except ReleaseUnavailable as exc:
+    except (ReleaseUnavailable, InvalidData) as exc:
         _fail(exc)
         return
 
@@ -106,9 +106,108 @@ def serve(root: Path | None, host: str, port: int, workers: int) -> None:
             return app
 
     click.echo(
-        f"serving release {app.extensions['minsheng']['manifest']['release']} on http://{host}:{port}/sparql"
+        f"serving release {app.extensions['minsheng'].store.release_id} on http://{host}:{port}/"
+        " (SPARQL at /sparql)"
     )
     Server().run()
+
+
+def _client(root: Path | None):
+    from .store import ReleaseUnavailable
+    from .web import create_app
+
+    try:
+        return create_app(_settings(root)).test_client()
+    except (ReleaseUnavailable, InvalidData) as exc:
+        _fail(exc)
+        raise AssertionError("unreachable") from exc
+
+
+def _print_response(response, expect_ok: bool = True) -> None:
+    sys.stdout.buffer.write(response.get_data())
+    if not response.get_data().endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+    if expect_ok and not 200 <= response.status_code < 300:
+        click.echo(f"HTTP {response.status_code}", err=True)
+        sys.exit(1 if response.status_code < 500 else 2)
+
+
+FORMAT_OPTION = click.option(
+    "--format",
+    "format_name",
+    default=None,
+    help="json, xml, csv, tsv or ttl, nt, jsonld, rdf (CONSTRUCT/DESCRIBE); default csv or ttl.",
+)
+
+
+@main.command()
+@ROOT_OPTION
+@click.argument("sparql_text", metavar="SPARQL")
+@FORMAT_OPTION
+def query(root: Path | None, sparql_text: str, format_name: str | None) -> None:
+    """Run a SPARQL query on the release, in-process; '-' reads the query from standard input."""
+    if sparql_text == "-":
+        sparql_text = sys.stdin.read()
+    accept = "text/csv;q=1, text/turtle;q=0.9, application/sparql-results+json;q=0.8"
+    data = {"query": sparql_text, **({"format": format_name} if format_name else {})}
+    _print_response(_client(root).post("/sparql", data=data, headers={"Accept": accept}))
+
+
+@main.group()
+def queries() -> None:
+    """The canned-query catalog (queries/*.rq)."""
+
+
+@queries.command("list")
+@ROOT_OPTION
+@click.option("--markdown", is_flag=True, help="Print the README's table instead.")
+def queries_list(root: Path | None, markdown: bool) -> None:
+    """Name, parameters and title of every canned query."""
+    from .catalog import load_catalog, markdown_table
+
+    try:
+        catalog = load_catalog(_settings(root).queries_dir)
+    except InvalidData as exc:
+        _fail(exc)
+        return
+    if markdown:
+        click.echo(markdown_table(catalog), nl=False)
+        return
+    for name, canned in catalog.items():
+        parameters = " ".join(
+            f"{p.name}:{p.type}" + (f"={p.default}" if p.default else "") for p in canned.parameters
+        )
+        click.echo(f"{name:28} {canned.title}" + (f"  [{parameters}]" if parameters else ""))
+
+
+@queries.command("run")
+@ROOT_OPTION
+@click.argument("name")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter; repeatable.")
+@FORMAT_OPTION
+def queries_run(root: Path | None, name: str, params: tuple[str, ...], format_name: str | None) -> None:
+    """Run canned query NAME with typed parameters (-p region=330105), in-process."""
+    given: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"'{item}' is not KEY=VALUE", param_hint="-p")
+        given[key] = value
+    if format_name:
+        given["format"] = format_name
+    accept = "text/csv;q=1, text/turtle;q=0.9, application/sparql-results+json;q=0.8"
+    _print_response(_client(root).get(f"/queries/{name}", query_string=given, headers={"Accept": accept}))
+
+
+@main.command()
+@ROOT_OPTION
+@click.argument("path")
+@click.option("--accept", default="*/*", show_default=True, help="The Accept header to send.")
+def get(root: Path | None, path: str, accept: str) -> None:
+    """An in-process GET of PATH (e.g. /queries/regions.json); exits non-zero unless the answer is 2xx."""
+    if not path.startswith("/"):
+        raise click.BadParameter("give a path starting with /", param_hint="PATH")
+    _print_response(_client(root).get(path, headers={"Accept": accept}))
 
 
 if __name__ == "__main__":

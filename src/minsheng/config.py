@@ -19,6 +19,11 @@ class Settings:
     base_iri: str = BASE
     dist_dir_name: str = "dist"
     context_chars: int = 16  # characters of prefix and suffix kept with every quote
+    cache_max_age: int = (
+        300  # seconds a client or proxy may reuse a GET response (ETags make revalidation cheap)
+    )
+    result_cache_size: int = 2048  # serialised query answers kept per worker process; 0 turns the cache off
+    max_body_bytes: int = 1_000_000  # the largest request body accepted (a 413 beyond it)
 
     @property
     def data_dir(self) -> Path:
@@ -31,6 +36,10 @@ class Settings:
     @property
     def dist_dir(self) -> Path:
         return self.root / self.dist_dir_name
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
 
     @property
     def shapes_file(self) -> Path:

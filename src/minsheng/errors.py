@@ -61,3 +61,29 @@ class UsageError(MinshengError):
     http_status = 400
     exit_code = 2
     kind = "bad-request"
+
+
+class MalformedQuery(UsageError):
+    """The SPARQL text does not parse: the parser's message, with line and column when it gives them."""
+
+    kind = "malformed-query"
+
+
+class ParameterError(UsageError):
+    """A canned-query or request parameter is missing, unknown or of the wrong type."""
+
+    kind = "bad-parameter"
+
+
+class UpdateRefused(UsageError):
+    kind = "update-refused"
+
+
+class UnsupportedMediaType(MinshengError):
+    http_status = 415
+    kind = "unsupported-media-type"
+
+
+class NotFound(MinshengError):
+    http_status = 404
+    kind = "not-found"

@@ -1,18 +1,52 @@
-"""The web layer: an application factory; nothing is loaded at import time."""
+"""The web layer: an application factory, one blueprint per surface; nothing is loaded at import time.
+
+Every route (datasette's habit: all in one place):
+
+    /                         home page (HTML) or the VoID/DCAT catalogue (RDF by Accept)
+    /sparql                   SPARQL 1.1 Protocol query operation; bare GET: service description or editor
+    /queries                  the canned-query catalog (HTML, JSON)
+    /queries/<name>[.<ext>]   one canned query: form and results (HTML) or results (json csv tsv xml ttl ...)
+    /openapi.json             OpenAPI 3.1 document generated from the catalog
+    /id/... /def/... /data/... /graph/...   Linked Data: every IRI under the base dereferences here
+    /download/[<file>]        the release files
+    /.well-known/void         VoID + DCAT description
+    /health, /version         liveness and release identity
+"""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from ..config import Settings
-from ..store import load_release
+from ..namespaces import PREFIXES
+from . import caching, errors
+from .download import download
+from .pages import pages
+from .queries import queries
+from .resources import resources
+from .service import Service
 from .sparql import sparql
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__)
-    store, manifest = load_release(settings.dist_dir)
-    app.extensions["minsheng"] = {"store": store, "manifest": manifest, "settings": settings}
-    app.register_blueprint(sparql)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.ensure_ascii = False  # Chinese labels stay readable in JSON
+    app.json.sort_keys = False
+    app.extensions["minsheng"] = Service.start(settings)
+    for blueprint in (pages, sparql, queries, resources, download):
+        app.register_blueprint(blueprint)
+    app.add_template_filter(curie)
+    errors.register(app)
+    caching.register(app)
     return app
+
+
+def curie(iri: str) -> str:
+    """prefix:name for an IRI in a known namespace (the longest match), else the IRI."""
+    best = max((ns for ns in PREFIXES.values() if iri.startswith(ns)), key=len, default=None)
+    if best is None:
+        return iri
+    prefix = next(name for name, ns in PREFIXES.items() if ns == best)
+    return f"{prefix}:{iri[len(best) :]}"

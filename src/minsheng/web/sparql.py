@@ -1,77 +1,133 @@
-"""/sparql (SPARQL 1.1 Protocol query operation: GET, form POST, direct POST) and /health.
+"""/sparql: the SPARQL 1.1 Protocol query operation, and the service description on a bare GET.
 
-A first slice of the endpoint: results in SPARQL JSON, XML, CSV and TSV, graphs in Turtle and N-Triples,
-chosen by Accept. Updates are refused. Malformed queries are answered 400 with the parser's message.
+Query via GET, URL-encoded POST or direct POST (application/sparql-query, UTF-8); default-graph-uri and
+named-graph-uri define the dataset, overriding FROM/FROM NAMED. Update in any form is refused: the
+service is read-only.
 """
 
 from __future__ import annotations
 
-import pyoxigraph
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, render_template, request
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, VOID
+
+from ..errors import UnsupportedMediaType, UpdateRefused, UsageError
+from ..execute import QueryRequest
+from ..namespaces import sparql_prologue
+from ..negotiation import OFFERS, Kind
+from ..store import Dataset
+from .answers import negotiate, raw_response, run, table
+from .service import service
 
 sparql = Blueprint("sparql", __name__)
-
-RESULT_FORMATS = {
-    "application/sparql-results+json": pyoxigraph.QueryResultsFormat.JSON,
-    "application/sparql-results+xml": pyoxigraph.QueryResultsFormat.XML,
-    "text/csv": pyoxigraph.QueryResultsFormat.CSV,
-    "text/tab-separated-values": pyoxigraph.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "text/turtle": pyoxigraph.RdfFormat.TURTLE,
-    "application/n-triples": pyoxigraph.RdfFormat.N_TRIPLES,
-}
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
 
 
-def _error(status: int, kind: str, message: str) -> Response:
-    response = jsonify({"error": kind, "message": message})
-    response.status_code = status
-    return response
+def _single(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise UsageError(f"give exactly one '{name}' parameter (got {len(values)})", parameter=name)
+    return values[0] if values else None
 
 
-def _query_text() -> str | None:
+def _protocol_request() -> tuple[str | None, Dataset]:
+    """The query text and dataset of a protocol request; 4xx errors for everything the protocol forbids."""
+    if "update" in request.args or (request.method == "POST" and request.mimetype == UPDATE):
+        raise UpdateRefused("this endpoint is read-only: SPARQL Update is not accepted in any form")
     if request.method == "GET":
-        return request.args.get("query")
-    if request.mimetype == "application/sparql-query":
-        return request.get_data(as_text=True)
-    if request.mimetype == "application/x-www-form-urlencoded":
-        return request.form.get("query")
-    return None
-
-
-@sparql.route("/health")
-def health() -> Response:
-    manifest = current_app.extensions["minsheng"]["manifest"]
-    return jsonify({"status": "ok", "release": manifest["release"], "triples": manifest["triples"]})
+        text = _single(request.args.getlist("query"), "query")
+    elif request.mimetype == FORM:
+        if "update" in request.form:
+            raise UpdateRefused("this endpoint is read-only: SPARQL Update is not accepted in any form")
+        text = _single(request.form.getlist("query"), "query")
+    elif request.mimetype == DIRECT:
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(
+                f"a direct POST must be encoded in UTF-8 (got charset={charset})", expected="charset=utf-8"
+            )
+        try:
+            text = request.get_data().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"the request body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+            ) from exc
+    else:
+        given = request.mimetype or "none"
+        raise UnsupportedMediaType(
+            f"POST a query as {FORM} (query=...) or as {DIRECT}; the Content-Type was {given}",
+            expected=[FORM, DIRECT],
+        )
+    dataset = Dataset(
+        default_graphs=tuple(request.values.getlist("default-graph-uri")),
+        named_graphs=tuple(request.values.getlist("named-graph-uri")),
+    )
+    return text, dataset
 
 
 @sparql.route("/sparql", methods=["GET", "POST"])
-def query() -> Response:
-    if request.method == "POST" and request.mimetype not in (
-        "application/sparql-query",
-        "application/x-www-form-urlencoded",
-    ):
-        return _error(
-            415,
-            "unsupported-media-type",
-            "POST the query as application/sparql-query or application/x-www-form-urlencoded",
+def endpoint() -> Response:
+    text, dataset = _protocol_request()
+    if text is None:
+        if request.method == "POST":
+            raise UsageError(
+                "give the query in the 'query' parameter or as the request body", parameter="query"
+            )
+        return _describe_service()
+    if not text.strip():
+        raise UsageError("the query is empty", parameter="query")
+    answer, wanted = run(QueryRequest(text, (), dataset, base_iri=request.base_url))
+    if wanted.is_html:
+        return Response(
+            render_template("sparql.html", query=text, table=table(answer), kind=answer.kind.value),
+            mimetype="text/html",
         )
-    if "update" in request.values or request.mimetype == "application/sparql-update":
-        return _error(400, "update-refused", "this endpoint is read-only: SPARQL Update is not accepted")
-    text = _query_text()
-    if not text:
-        return _error(400, "missing-query", "give the query in the 'query' parameter or as the request body")
-    store: pyoxigraph.Store = current_app.extensions["minsheng"]["store"]
-    try:
-        results = store.query(text, use_default_graph_as_union=True)
-    except SyntaxError as exc:
-        return _error(400, "malformed-query", str(exc))
-    if isinstance(results, pyoxigraph.QueryTriples):
-        media = request.accept_mimetypes.best_match(list(GRAPH_FORMATS), default="text/turtle")
-        body = results.serialize(format=GRAPH_FORMATS[media])
-    else:
-        media = request.accept_mimetypes.best_match(
-            list(RESULT_FORMATS), default="application/sparql-results+json"
+    return raw_response(answer)
+
+
+def _describe_service() -> Response:
+    fmt = negotiate(Kind.GRAPH)
+    if fmt.is_html:
+        example = sparql_prologue() + "\nSELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10\n"
+        return Response(
+            render_template("sparql.html", query=example, table=None, kind=None), mimetype="text/html"
         )
-        body = results.serialize(format=RESULT_FORMATS[media])
-    return Response(body, mimetype=media)
+    body = service_description(request.base_url).serialize(format=_RDFLIB[fmt.name], encoding="utf-8")
+    return Response(body, mimetype=fmt.media_type)
+
+
+_RDFLIB = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
+
+
+def service_description(endpoint_url: str) -> Graph:
+    """A SPARQL 1.1 Service Description of this endpoint and its default dataset."""
+    svc = service()
+    base = svc.settings.base_iri
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("void", VOID)
+    node = URIRef(endpoint_url + "#service")
+    graph.add((node, RDF.type, SD.Service))
+    graph.add((node, SD.endpoint, URIRef(endpoint_url)))
+    graph.add((node, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((node, SD.feature, SD.UnionDefaultGraph))
+    graph.add((node, DCTERMS.title, Literal("minsheng SPARQL endpoint (read-only)", lang="en")))
+    formats = {f.w3c_iri for kind in OFFERS for f in OFFERS[kind] if f.w3c_iri}
+    for iri in sorted(formats):
+        graph.add((node, SD.resultFormat, URIRef(iri)))
+    dataset = BNode("dataset")
+    graph.add((node, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    default_graph = BNode("default")
+    graph.add((dataset, SD.defaultGraph, default_graph))
+    graph.add((default_graph, RDF.type, SD.Graph))
+    graph.add((default_graph, DCTERMS.description, Literal("the union of all named graphs", lang="en")))
+    graph.add((default_graph, VOID.triples, Literal(int(svc.store.manifest["triples"]))))
+    graph.add((dataset, DCTERMS.source, URIRef(base + "data/")))
+    for number, name in enumerate(svc.store.graph_names()):
+        named = BNode(f"graph-{number}")
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, SD.name, URIRef(name)))
+    return graph

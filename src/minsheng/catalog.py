@@ -1,0 +1,237 @@
+"""The canned-query catalog: queries/*.rq, each plain SPARQL with a `#+` YAML metadata header.
+
+Header keys: title, description, tags, parameters (name, type, default, required, description, and `values`
+for an enum) and example (parameters and what the golden test expects). Parameter values arrive as text and
+leave as typed RDF terms that the engine binds (pyoxigraph substitutions); they never touch the query text.
+Substitution binds variables of the projection, so every parameter must be a projected variable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph
+import yaml
+
+from .errors import DataProblem, InvalidData, ParameterError
+from .namespaces import REGION
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")
+RESERVED = ("format",)  # request parameters that are not query parameters
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+# Characters RFC 3987 does not allow in an IRI (and SPARQL's IRIREF does not either).
+_IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+MAX_STRING = 200
+
+EXPECTED = {
+    "iri": "an absolute IRI such as https://w3id.org/minsheng/id/region/330105",
+    "string": f"text of at most {MAX_STRING} characters",
+    "integer": "an integer such as 10",
+    "decimal": "a decimal number such as 1.5",
+    "date": "a date as YYYY-MM-DD",
+    "year": "a year as YYYY",
+    "region": "a six-digit GB/T 2260 region code such as 330105",
+}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    description: str = ""
+    default: str | None = None
+    required: bool = False
+    values: tuple[str, ...] = ()  # the choices of an enum
+
+    @property
+    def expected(self) -> str:
+        if self.type == "enum":
+            return "one of " + ", ".join(self.values)
+        return EXPECTED[self.type]
+
+    def parse(self, raw: str, known_regions: Mapping[str, str] | None = None) -> pyoxigraph.Term:
+        """The typed RDF term for a value given as text; ParameterError naming the parameter if it is bad."""
+        value = raw.strip()
+        try:
+            return self._term(value, known_regions)
+        except (ValueError, InvalidOperation) as exc:
+            reason = str(exc) if isinstance(exc, _Rejected) else f"'{raw}' is not {self.expected}"
+            raise ParameterError(
+                f"parameter '{self.name}': {reason}",
+                parameter=self.name,
+                expected=self.expected,
+            ) from None
+
+    def _term(self, value: str, known_regions: Mapping[str, str] | None) -> pyoxigraph.Term:
+        if self.type == "iri":
+            if not _IRI.match(value):
+                raise ValueError(value)
+            return pyoxigraph.NamedNode(value)
+        if self.type == "string":
+            if not value or len(value) > MAX_STRING:
+                raise _Rejected(f"give between 1 and {MAX_STRING} characters (got {len(value)})")
+            return pyoxigraph.Literal(value)
+        if self.type == "integer":
+            if not re.fullmatch(r"[+-]?\d{1,18}", value):
+                raise ValueError(value)
+            return pyoxigraph.Literal(str(int(value)), datatype=pyoxigraph.NamedNode(XSD + "integer"))
+        if self.type == "decimal":
+            if not re.fullmatch(r"[+-]?(\d{1,18}(\.\d{0,18})?|\.\d{1,18})", value):
+                raise ValueError(value)
+            return pyoxigraph.Literal(str(Decimal(value)), datatype=pyoxigraph.NamedNode(XSD + "decimal"))
+        if self.type == "date":
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(value)
+            return pyoxigraph.Literal(
+                date.fromisoformat(value).isoformat(), datatype=pyoxigraph.NamedNode(XSD + "date")
+            )
+        if self.type == "year":
+            if not re.fullmatch(r"\d{4}", value):
+                raise ValueError(value)
+            return pyoxigraph.Literal(value, datatype=pyoxigraph.NamedNode(XSD + "gYear"))
+        if self.type == "region":
+            if not re.fullmatch(r"\d{6}", value):
+                raise ValueError(value)
+            if known_regions is not None and value not in known_regions:
+                known = ", ".join(f"{code} {label}" for code, label in sorted(known_regions.items()))
+                raise _Rejected(f"no region has the code {value}; known regions: {known}")
+            return pyoxigraph.NamedNode(str(REGION) + value)
+        if self.type == "enum":
+            if value not in self.values:
+                raise ValueError(value)
+            return pyoxigraph.Literal(value)
+        raise AssertionError(f"unhandled parameter type {self.type}")  # the catalog loader rejects others
+
+
+class _Rejected(ValueError):
+    """A parameter value with a reason more specific than 'not the expected type'."""
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    name: str
+    title: str
+    description: str
+    text: str
+    tags: tuple[str, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    example: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def form(self) -> str:
+        """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword outside comments."""
+        body = "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("#"))
+        found = _FORM.search(body)
+        return found.group(1).upper() if found else "SELECT"
+
+    def bind(
+        self, given: Mapping[str, str], known_regions: Mapping[str, str] | None = None
+    ) -> tuple[tuple[str, pyoxigraph.Term], ...]:
+        """Typed substitutions for the given parameters, defaults applied; ParameterError on any problem."""
+        known = {p.name: p for p in self.parameters}
+        unknown = sorted(set(given) - set(known) - set(RESERVED))
+        if unknown:
+            names = ", ".join(known) or "none"
+            raise ParameterError(
+                f"unknown parameter(s) {', '.join(unknown)} for query '{self.name}'; its parameters: {names}",
+                parameter=unknown[0],
+                expected=f"one of: {names}",
+            )
+        bound = []
+        for parameter in self.parameters:
+            raw = given.get(parameter.name)
+            if raw is None or raw.strip() == "":
+                raw = parameter.default
+            if raw is None:
+                if parameter.required:
+                    raise ParameterError(
+                        f"parameter '{parameter.name}' is required: {parameter.expected}",
+                        parameter=parameter.name,
+                        expected=parameter.expected,
+                    )
+                continue
+            bound.append((parameter.name, parameter.parse(raw, known_regions)))
+        return tuple(bound)
+
+
+def _header(text: str) -> str:
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#+"):
+            break
+        lines.append(line[3:] if line.startswith("#+ ") else line[2:])
+    return "\n".join(lines)
+
+
+def parse_query_file(path: Path) -> CannedQuery:
+    """One canned query; InvalidData naming the file and the problem if its header is wrong."""
+
+    def problem(message: str) -> InvalidData:
+        return InvalidData([DataProblem(file=str(path), problem=message)])
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        meta = yaml.safe_load(_header(text)) or {}
+    except yaml.YAMLError as exc:
+        raise problem(f"the #+ header is not valid YAML: {exc}") from exc
+    if not isinstance(meta, dict) or not meta.get("title"):
+        raise problem("the #+ header must be a YAML mapping with at least a title")
+    parameters = []
+    for spec in meta.get("parameters") or []:
+        name, kind = spec.get("name", ""), spec.get("type", "")
+        if not _NAME.match(str(name)) or name in RESERVED:
+            raise problem(f"parameter name '{name}' must match {_NAME.pattern} and not be one of {RESERVED}")
+        if kind not in TYPES:
+            raise problem(f"parameter '{name}' has type '{kind}'; types: {', '.join(TYPES)}")
+        if f"?{name}" not in text and f"${name}" not in text:
+            raise problem(f"parameter '{name}' is not a variable of the query")
+        default = spec.get("default")
+        parameter = Parameter(
+            name=name,
+            type=kind,
+            description=str(spec.get("description", "")),
+            default=None if default is None else str(default),
+            required=bool(spec.get("required", False)),
+            values=tuple(str(v) for v in spec.get("values") or ()),
+        )
+        if kind == "enum" and not parameter.values:
+            raise problem(f"enum parameter '{name}' needs a list of values")
+        if parameter.default is not None:
+            try:
+                parameter.parse(parameter.default)
+            except ParameterError as exc:
+                raise problem(f"default of '{name}' is invalid: {exc.message}") from exc
+        parameters.append(parameter)
+    return CannedQuery(
+        name=path.stem,
+        title=str(meta["title"]),
+        description=str(meta.get("description", "")).strip(),
+        text=text,
+        tags=tuple(str(t) for t in meta.get("tags") or ()),
+        parameters=tuple(parameters),
+        example=meta.get("example") or {},
+    )
+
+
+def load_catalog(directory: Path) -> dict[str, CannedQuery]:
+    """Every canned query by name (its file name), sorted."""
+    return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}
+
+
+def markdown_table(catalog: dict[str, CannedQuery]) -> str:
+    """The README's canned-query table (a test keeps the README equal to it)."""
+    lines = ["| query | what it gives | parameters |", "|---|---|---|"]
+    for name, query in catalog.items():
+        parameters = ", ".join(
+            f"`{p.name}` ({p.type}" + (f", default `{p.default}`" if p.default else "") + ")"
+            for p in query.parameters
+        )
+        lines.append(f"| [`{name}`](queries/{name}.rq) | {query.title} | {parameters or '—'} |")
+    return "\n".join(lines) + "\n"

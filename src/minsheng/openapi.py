@@ -1,0 +1,95 @@
+"""An OpenAPI 3.1 document generated from the canned-query catalog: one operation per query."""
+
+from __future__ import annotations
+
+from . import __version__
+from .catalog import CannedQuery, Parameter
+from .negotiation import OFFERS, Kind
+
+_SCHEMAS: dict[str, dict[str, object]] = {
+    "iri": {"type": "string", "format": "iri"},
+    "string": {"type": "string", "minLength": 1, "maxLength": 200},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "number"},
+    "date": {"type": "string", "format": "date"},
+    "year": {"type": "string", "pattern": "^[0-9]{4}$"},
+    "region": {"type": "string", "pattern": "^[0-9]{6}$"},
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error", "message", "status"],
+    "properties": {
+        "error": {"type": "string", "description": "a stable, machine-readable kind such as bad-parameter"},
+        "message": {"type": "string"},
+        "status": {"type": "integer"},
+        "request_id": {"type": ["string", "null"]},
+        "parameter": {"type": "string"},
+        "expected": {},
+    },
+}
+
+
+def _schema(parameter: Parameter) -> dict[str, object]:
+    schema = (
+        {"enum": list(parameter.values), "type": "string"}
+        if parameter.type == "enum"
+        else dict(_SCHEMAS[parameter.type])
+    )
+    if parameter.default is not None:
+        schema["default"] = parameter.default
+    return schema
+
+
+def _operation(query: CannedQuery) -> dict[str, object]:
+    kind = Kind.GRAPH if query.form in ("CONSTRUCT", "DESCRIBE") else Kind.SOLUTIONS
+    formats = [f for f in OFFERS[kind] if not f.is_html]
+    parameters: list[dict[str, object]] = [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": p.required,
+            "description": f"{p.description} ({p.expected})".strip(),
+            "schema": _schema(p),
+        }
+        for p in query.parameters
+    ]
+    parameters.append(
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "response format; overrides the Accept header",
+            "schema": {"type": "string", "enum": [f.name for f in formats]},
+        }
+    )
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    return {
+        "operationId": query.name.replace("-", "_"),
+        "summary": query.title,
+        "description": query.description,
+        "tags": list(query.tags),
+        "parameters": parameters,
+        "responses": {
+            "200": {"description": "the query's results", "content": {f.media_type: {} for f in formats}},
+            "400": {"description": "a parameter is missing, unknown or of the wrong type", "content": error},
+            "406": {"description": "no acceptable format", "content": error},
+        },
+    }
+
+
+def openapi_document(catalog: dict[str, CannedQuery], server_url: str) -> dict[str, object]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "minsheng canned queries",
+            "version": __version__,
+            "description": "Canned SPARQL queries over the minsheng knowledge graph of livelihood-project "
+            "reports. Parameters are typed and bound as RDF terms; results in SPARQL JSON, XML, CSV, TSV "
+            "or, for graph queries, Turtle, N-Triples, JSON-LD and RDF/XML.",
+            "license": {"name": "CC-BY-4.0 (data)", "identifier": "CC-BY-4.0"},
+        },
+        "servers": [{"url": server_url}],
+        "paths": {f"/queries/{name}": {"get": _operation(q)} for name, q in sorted(catalog.items())},
+        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+    }

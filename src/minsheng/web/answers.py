@@ -1,0 +1,139 @@
+"""Turn a query answer into an HTTP response: the serialised bytes as they are, or an HTML table.
+
+Tables and charts are made on the server from the answer's carrier format (SPARQL JSON for solutions and
+booleans, N-Triples for graphs), so the pages need no JavaScript and nothing from outside this server.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+import pyoxigraph
+from flask import Response, request
+
+from ..execute import QueryAnswer, QueryRequest
+from ..negotiation import Format, Kind, choose
+from .service import service
+
+NUMERIC = {
+    "http://www.w3.org/2001/XMLSchema#" + t
+    for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger", "positiveInteger")
+}
+
+
+@dataclass
+class Cell:
+    value: str
+    kind: str = "literal"  # iri, literal, bnode or empty
+    href: str | None = None
+    lang: str | None = None
+    datatype: str | None = None
+
+    @property
+    def number(self) -> Decimal | None:
+        if self.kind != "literal" or self.datatype not in NUMERIC:
+            return None
+        try:
+            return Decimal(self.value)
+        except InvalidOperation:
+            return None
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    boolean: bool | None = None
+
+    def chart(self, limit: int = 60) -> dict[str, object] | None:
+        """A bar chart of the first all-numeric column, labelled by the first text column, if there is one."""
+        if not self.rows or len(self.rows) > limit:
+            return None
+        for index, _ in enumerate(self.columns):
+            numbers = [row[index].number for row in self.rows]
+            if all(n is not None for n in numbers):
+                break
+        else:
+            return None
+        texts = [
+            i
+            for i in range(len(self.columns))
+            if i != index and all(row[i].kind == "literal" and row[i].number is None for row in self.rows)
+        ]
+        # Label each bar with the text columns that tell the rows apart (up to three of them).
+        varying = [i for i in texts if len({row[i].value for row in self.rows}) > 1][:3] or texts[:1]
+        labels = [
+            " · ".join(row[i].value for i in varying) if varying else str(n)
+            for n, row in enumerate(self.rows, 1)
+        ]
+        peak = max((abs(n) for n in numbers if n is not None), default=Decimal(0)) or Decimal(1)
+        bars = [
+            {"label": label, "value": n, "width": float(abs(n) / peak) * 100, "negative": n < 0}
+            for label, n in zip(labels, numbers, strict=True)
+        ]
+        return {"column": self.columns[index], "bars": bars}
+
+
+def cell(term: dict[str, str] | None) -> Cell:
+    if term is None:
+        return Cell("", "empty")
+    if term["type"] == "uri":
+        return Cell(term["value"], "iri", href=link(term["value"]))
+    if term["type"] == "bnode":
+        return Cell("_:" + term["value"], "bnode")
+    return Cell(term["value"], "literal", lang=term.get("xml:lang"), datatype=term.get("datatype"))
+
+
+def term_cell(term: pyoxigraph.Term) -> Cell:
+    if isinstance(term, pyoxigraph.NamedNode):
+        return Cell(term.value, "iri", href=link(term.value))
+    if isinstance(term, pyoxigraph.BlankNode):
+        return Cell("_:" + term.value, "bnode")
+    return Cell(
+        term.value, "literal", lang=term.language, datatype=None if term.language else term.datatype.value
+    )
+
+
+def link(iri: str) -> str:
+    local = service().local_path(iri)
+    return (request.script_root + local) if local is not None else iri
+
+
+def table(answer: QueryAnswer) -> Table:
+    if answer.kind is Kind.GRAPH:
+        triples = pyoxigraph.parse(answer.body, format=pyoxigraph.RdfFormat.N_TRIPLES)
+        rows = [[term_cell(t.subject), term_cell(t.predicate), term_cell(t.object)] for t in triples]
+        return Table(["subject", "predicate", "object"], rows)
+    data = json.loads(answer.body)
+    if "boolean" in data:
+        return Table([], boolean=bool(data["boolean"]))
+    columns = data["head"].get("vars", [])
+    rows = [[cell(binding.get(c)) for c in columns] for binding in data["results"]["bindings"]]
+    return Table(columns, rows)
+
+
+def negotiate(kind: Kind, format_name: str | None = None) -> Format:
+    """The format for this request: an explicit format (extension or `format` parameter), else Accept."""
+    return choose(kind, request.headers.get("Accept"), format_name or request.values.get("format"))
+
+
+def run(query: QueryRequest, format_name: str | None = None) -> tuple[QueryAnswer, Format]:
+    """Execute with the request's negotiation; returns the answer and the format the client wants."""
+    wanted: list[Format] = []
+
+    def pick(kind: Kind) -> Format:
+        wanted.append(negotiate(kind, format_name))
+        return wanted[-1]
+
+    answer = service().executor.run(query, pick)
+    return answer, wanted[-1]
+
+
+def raw_response(answer: QueryAnswer, filename: str | None = None) -> Response:
+    # Werkzeug adds "charset=utf-8" to text/* and XML types; the JSON types are UTF-8 by definition.
+    response = Response(answer.body, mimetype=answer.format.media_type)
+    if filename:
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}.{answer.format.name}"'
+    return response

@@ -1,0 +1,55 @@
+"""Request ids, HTTP caching (strong ETags derived from the release, 304s, Cache-Control) and CORS.
+
+A response is a function of the release, the software version, the URL and the negotiated media type, so
+those make its ETag: two workers, or two servers behind a load balancer, give the same ETag for the same
+representation, and a proxy may revalidate cheaply. CORS allows any origin without credentials, since the
+data is public and nothing depends on cookies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+from flask import Flask, Response, g, request
+
+from .. import __version__
+from .service import service
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def etag_for(release: str, path: str, media_type: str) -> str:
+    key = f"{release}|{__version__}|{path}|{media_type}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def register(app: Flask) -> None:
+    @app.before_request
+    def _request_id() -> None:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-Id, Content-Disposition"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+                "Access-Control-Request-Headers", "Accept, Content-Type, If-None-Match"
+            )
+            response.headers["Access-Control-Max-Age"] = "86400"
+            return response
+        response.vary.add("Accept")
+        cacheable = "no-store" not in response.headers.get("Cache-Control", "")
+        if request.method in ("GET", "HEAD") and response.status_code == 200 and cacheable:
+            settings = service().settings
+            response.set_etag(
+                etag_for(service().store.release_id, request.full_path, response.mimetype or "")
+            )
+            response.headers.setdefault("Cache-Control", f"public, max-age={settings.cache_max_age}")
+            response.make_conditional(request)
+        return response

@@ -1,0 +1,99 @@
+"""/queries: the canned-query catalog, each query's page and results, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+
+from ..catalog import CannedQuery
+from ..errors import NotFound
+from ..execute import QueryRequest
+from ..negotiation import Kind, by_extension, choose
+from ..openapi import openapi_document
+from .answers import raw_response, run, table
+from .service import service
+
+queries = Blueprint("queries", __name__)
+
+
+def _listing(query: CannedQuery) -> dict[str, object]:
+    return {
+        "name": query.name,
+        "title": query.title,
+        "description": query.description,
+        "tags": list(query.tags),
+        "form": query.form,
+        "parameters": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "default": p.default,
+                "required": p.required,
+                "description": p.description,
+                "expected": p.expected,
+                **({"values": list(p.values)} if p.values else {}),
+            }
+            for p in query.parameters
+        ],
+        "url": url_for("queries.canned", name=query.name, _external=True),
+        "sparql": query.text,
+    }
+
+
+@queries.route("/queries")
+@queries.route("/queries.<ext>")
+def catalog(ext: str | None = None) -> Response:
+    catalog = service().catalog
+    fmt = ext or request.values.get("format")
+    wanted = fmt or (
+        "html" if choose(Kind.SOLUTIONS, request.headers.get("Accept"), None).is_html else "json"
+    )
+    if wanted == "html":
+        return Response(render_template("queries.html", catalog=catalog), mimetype="text/html")
+    if wanted != "json":
+        raise NotFound(f"the catalog is offered as HTML and JSON (/queries.json), not '{wanted}'")
+    return jsonify({"queries": [_listing(q) for q in catalog.values()]})
+
+
+def _find(name: str) -> CannedQuery:
+    query = service().catalog.get(name)
+    if query is None:
+        known = ", ".join(service().catalog)
+        raise NotFound(f"no canned query is named '{name}'; the catalog has: {known}")
+    return query
+
+
+@queries.route("/queries/<name>")
+def canned(name: str) -> Response:
+    format_name = None
+    if "." in name:
+        name, ext = name.rsplit(".", 1)
+        fmt = by_extension(ext)
+        if fmt is None:
+            raise NotFound(
+                f"unknown extension '.{ext}': use .json .xml .csv .tsv .ttl .nt .jsonld .rdf or .html"
+            )
+        format_name = fmt.name
+    query = _find(name)
+    given = request.args.to_dict()
+    bindings = query.bind(given, service().regions)
+    answer, wanted = run(QueryRequest(query.text, bindings), format_name)
+    if wanted.is_html:
+        values = {p.name: given.get(p.name, "") for p in query.parameters}
+        bound = {n: t.value for n, t in bindings}
+        return Response(
+            render_template(
+                "query.html",
+                query=query,
+                values=values,
+                bound=bound,
+                table=table(answer),
+                kind=answer.kind.value,
+            ),
+            mimetype="text/html",
+        )
+    return raw_response(answer, filename=name)
+
+
+@queries.route("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document(service().catalog, request.url_root.rstrip("/")))

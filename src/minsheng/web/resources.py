@@ -1,0 +1,280 @@
+"""Linked Data: every IRI under the base dereferences on this server (/id/, /def/, /data/, /graph/).
+
+The description of a resource is its own triples plus those of its hash IRIs (an observation's citation
+and selectors), as Turtle, N-Triples, JSON-LD or RDF/XML by Accept or extension, or as an HTML page with
+labels, links, incoming links and, for an observation, its source sentence highlighted in its paragraph.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+from flask import Blueprint, Response, render_template
+
+from ..errors import NotFound
+from ..execute import QueryRequest
+from ..negotiation import Kind, by_extension
+from ..store import Dataset
+from .answers import link, negotiate, raw_response, term_cell
+from .service import service
+
+resources = Blueprint("resources", __name__)
+
+DESCRIBE = """
+CONSTRUCT { ?resource ?p ?o . ?child ?cp ?co . ?grandchild ?gp ?go }
+WHERE {
+  { ?resource ?p ?o }
+  UNION {
+    ?resource ?p1 ?child . FILTER(isIRI(?child) && STRSTARTS(STR(?child), CONCAT(STR(?resource), "#")))
+    ?child ?cp ?co
+  }
+  UNION {
+    ?resource ?p1 ?child . FILTER(isIRI(?child) && STRSTARTS(STR(?child), CONCAT(STR(?resource), "#")))
+    ?child ?p2 ?grandchild .
+    FILTER(isIRI(?grandchild) && STRSTARTS(STR(?grandchild), CONCAT(STR(?resource), "#")))
+    ?grandchild ?gp ?go
+  }
+}
+"""
+DESCRIBE_GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"
+LABELS = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?resource ?iri ?label WHERE {
+  { ?resource ?p ?iri } UNION { ?iri ?p ?resource } UNION { ?resource ?iri ?o }
+  UNION { ?resource ?p1 ?child . ?child ?iri ?x } UNION { ?resource ?p1 ?child . ?child ?p2 ?iri }
+  FILTER(isIRI(?iri))
+  ?iri skos:prefLabel|rdfs:label ?label .
+}
+"""
+INCOMING = """
+SELECT ?resource ?s ?p WHERE { ?s ?p ?resource . FILTER(!STRSTARTS(STR(?s), CONCAT(STR(?resource), "#"))) }
+ORDER BY ?p ?s LIMIT 200
+"""
+LABEL_PREDICATES = (
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "http://purl.org/dc/terms/title",
+)
+OA = "http://www.w3.org/ns/oa#"
+
+
+@dataclass
+class Highlight:
+    before: str
+    quote: str
+    after: str
+    start: int
+    end: int
+    source: str
+
+
+def _split_extension(path: str) -> tuple[str, str | None]:
+    stem, dot, ext = path.rpartition(".")
+    if dot and "/" not in ext and by_extension(ext) is not None:
+        return stem, by_extension(ext).name  # type: ignore[union-attr]
+    return path, None
+
+
+def _triples(body: bytes) -> list[pyoxigraph.Triple]:
+    return list(pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.N_TRIPLES))
+
+
+def _labels(resource: pyoxigraph.NamedNode) -> dict[str, dict[str, str]]:
+    answer = service().executor.run(
+        QueryRequest(LABELS, (("resource", resource),)), lambda kind: negotiate(kind, "json")
+    )
+    labels: dict[str, dict[str, str]] = {}
+    for row in json.loads(answer.body)["results"]["bindings"]:
+        labels.setdefault(row["iri"]["value"], {})[row["label"].get("xml:lang", "")] = row["label"]["value"]
+    return labels
+
+
+def _highlights(triples: list[pyoxigraph.Triple]) -> list[Highlight]:
+    """The source sentence of each citation, highlighted inside its paragraph of the report text."""
+    by_subject: dict[str, dict[str, str]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject.value, {})[t.predicate.value] = t.object.value
+    svc = service()
+    found = []
+    for citation, props in sorted(by_subject.items()):
+        source = props.get(OA + "hasSource")
+        if not source:
+            continue
+        positions = [
+            by_subject.get(t.object.value, {})
+            for t in triples
+            if t.subject.value == citation and t.predicate.value == OA + "hasSelector"
+        ]
+        position = next((p for p in positions if OA + "start" in p), None)
+        local = svc.local_path(source)
+        if position is None or local is None or not local.startswith("/download/sources/"):
+            continue
+        text_file = svc.store.dist_dir / "sources" / Path(local).name
+        if not text_file.is_file():
+            continue
+        text = text_file.read_text(encoding="utf-8")
+        start, end = int(position[OA + "start"]), int(position[OA + "end"])
+        first = text.rfind("\n", 0, start) + 1
+        last = text.find("\n", end)
+        last = len(text) if last < 0 else last
+        found.append(Highlight(text[first:start], text[start:end], text[end:last], start, end, link(source)))
+    return found
+
+
+def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.NamedNode) -> Response:
+    labels = _labels(resource)
+    own = [t for t in triples if t.subject.value == iri]
+    children = [t for t in triples if t.subject.value != iri]
+    names = {t.object.language or "": t.object.value for t in own if t.predicate.value in LABEL_PREDICATES}
+    incoming_answer = service().executor.run(
+        QueryRequest(INCOMING, (("resource", resource),)), lambda kind: negotiate(kind, "json")
+    )
+    incoming = [
+        (term_cell(pyoxigraph.NamedNode(row["p"]["value"])), _cell(row["s"]))
+        for row in json.loads(incoming_answer.body)["results"]["bindings"]
+    ]
+
+    def rows(selected: list[pyoxigraph.Triple]) -> list[tuple]:
+        return [(t.subject.value, term_cell(t.predicate), term_cell(t.object)) for t in selected]
+
+    return Response(
+        render_template(
+            "resource.html",
+            iri=iri,
+            names=names,
+            own=sorted(rows(own), key=lambda r: (r[1].value, r[2].value)),
+            children=sorted(rows(children), key=lambda r: (r[0], r[1].value, r[2].value)),
+            incoming=incoming,
+            labels=labels,
+            highlights=_highlights(triples),
+            observation=_observation_summary(own, labels),
+        ),
+        mimetype="text/html",
+    )
+
+
+def _cell(term: dict[str, str]):
+    if term["type"] == "uri":
+        return term_cell(pyoxigraph.NamedNode(term["value"]))
+    return term_cell(pyoxigraph.BlankNode(term["value"]))
+
+
+def _observation_summary(own: list[pyoxigraph.Triple], labels: dict[str, dict[str, str]]) -> dict | None:
+    props = {t.predicate.value: t.object for t in own}
+    value = props.get("http://purl.org/linked-data/sdmx/2009/measure#obsValue")
+    if value is None:
+        return None
+
+    def label(key: str) -> str:
+        term = props.get(key)
+        if term is None:
+            return ""
+        names = labels.get(term.value, {})
+        return names.get("en") or names.get("zh") or term.value
+
+    return {
+        "value": value.value,
+        "written": props.get("https://w3id.org/minsheng/def/writtenAs").value
+        if "https://w3id.org/minsheng/def/writtenAs" in props
+        else "",
+        "unit": label("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"),
+        "qualifier": label("https://w3id.org/minsheng/def/valueQualifier"),
+        "value_type": label("https://w3id.org/minsheng/def/valueType"),
+        "period": label("http://purl.org/linked-data/sdmx/2009/dimension#refPeriod"),
+        "indicator": label("https://w3id.org/minsheng/def/indicator"),
+        "region": label("http://purl.org/linked-data/sdmx/2009/dimension#refArea"),
+    }
+
+
+def dereference(path: str) -> Response:
+    """The description of base + path, in the negotiated format; 404 when nothing describes it."""
+    svc = service()
+    path, format_name = _split_extension(path)
+    iri = svc.settings.base_iri + path
+    resource = pyoxigraph.NamedNode(iri)
+    is_graph = iri in svc.store.graph_names()
+    if is_graph:
+        query = QueryRequest(DESCRIBE_GRAPH, (("graph", resource),), Dataset())
+    else:
+        query = QueryRequest(DESCRIBE, (("resource", resource),))
+    fmt = negotiate(Kind.GRAPH, format_name)
+    carrier = negotiate(Kind.GRAPH, "nt") if fmt.is_html else fmt
+    answer = svc.executor.run(query, lambda kind: carrier)
+    if not answer.body.strip() or (carrier.name == "nt" and not _triples(answer.body)):
+        raise NotFound(f"nothing is known about <{iri}>: no resource, term or graph has this IRI")
+    if fmt.is_html and is_graph:
+        count = len(_triples(answer.body))
+        return Response(render_template("graph.html", iri=iri, triples=count), mimetype="text/html")
+    if fmt.is_html:
+        return _page(iri, _triples(answer.body), resource)
+    return raw_response(answer)
+
+
+@resources.route("/id/<path:path>")
+def thing(path: str) -> Response:
+    return dereference("id/" + path)
+
+
+@resources.route("/data/", defaults={"path": ""})
+@resources.route("/data/<path:path>")
+def data(path: str) -> Response:
+    return dereference("data/" + path)
+
+
+@resources.route("/graph/<path:path>")
+def graph(path: str) -> Response:
+    return dereference("graph/" + path)
+
+
+ONTOLOGY_TERMS = """
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+SELECT ?term ?kind ?label ?comment WHERE {
+  GRAPH <https://w3id.org/minsheng/graph/ontology> {
+    VALUES (?class ?kind) {
+      (owl:Class "class") (owl:ObjectProperty "property") (owl:DatatypeProperty "property")
+      (skos:ConceptScheme "code list") (qb:DataStructureDefinition "data structure")
+    }
+    ?term a ?class .
+    FILTER(STRSTARTS(STR(?term), "https://w3id.org/minsheng/def/"))
+    OPTIONAL { ?term rdfs:label|skos:prefLabel ?label . FILTER(LANG(?label) = "en") }
+    OPTIONAL { ?term rdfs:comment|skos:definition|dct:description ?comment . FILTER(LANG(?comment) = "en") }
+  }
+} ORDER BY ?kind ?term
+"""
+
+
+@resources.route("/def/")
+def ontology() -> Response:
+    """The ontology: browsable documentation for people, the whole vocabulary graph for machines."""
+    svc = service()
+    fmt = negotiate(Kind.GRAPH)
+    if not fmt.is_html:
+        graph_iri = pyoxigraph.NamedNode(svc.settings.base_iri + "graph/ontology")
+        answer = svc.executor.run(QueryRequest(DESCRIBE_GRAPH, (("graph", graph_iri),)), lambda kind: fmt)
+        return raw_response(answer)
+    text = "PREFIX dct: <http://purl.org/dc/terms/>\n" + ONTOLOGY_TERMS
+    answer = svc.executor.run(QueryRequest(text), lambda kind: negotiate(kind, "json"))
+    terms: dict[str, list[dict[str, str]]] = {}
+    for row in json.loads(answer.body)["results"]["bindings"]:
+        terms.setdefault(row["kind"]["value"], []).append(
+            {
+                "iri": row["term"]["value"],
+                "href": link(row["term"]["value"]),
+                "name": row["term"]["value"].removeprefix(svc.settings.base_iri + "def/"),
+                "label": row.get("label", {}).get("value", ""),
+                "comment": row.get("comment", {}).get("value", ""),
+            }
+        )
+    return Response(render_template("ontology.html", terms=terms), mimetype="text/html")
+
+
+@resources.route("/def/<path:path>")
+def term(path: str) -> Response:
+    return dereference("def/" + path)

@@ -1,0 +1,81 @@
+"""The pages in a real headless browser (Debian's chromium through chromedriver) against the real server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tools import require
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = require("chromium", "apt-get install chromium chromium-driver")
+    chromedriver = require("chromedriver", "apt-get install chromium-driver")
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600"):
+        options.add_argument(argument)
+    options.binary_location = chromium
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_canned_query_form_table_chart_and_screenshot(browser, server: str, tmp_path: Path) -> None:
+    browser.get(server + "/queries")
+    browser.find_element(By.LINK_TEXT, "figures-by-region").click()
+    field = browser.find_element(By.NAME, "region")
+    field.clear()
+    field.send_keys("330100")
+    browser.find_element(By.CSS_SELECTOR, "#canned-form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("region=330100"))
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, "results")))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+    cells = [[td.text for td in row.find_elements(By.TAG_NAME, "td")] for row in rows]
+    assert len(cells) > 50
+    fittings = next(c for c in cells if c[1] == "assistive-device-fittings")
+    assert fittings[3] == "15300" and fittings[5] == "more-than"
+    shot = tmp_path / "figures-by-region.png"
+    assert browser.save_screenshot(str(shot))
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+    # A figure's IRI links to its page, which highlights the sentence it comes from.
+    browser.find_element(By.PARTIAL_LINK_TEXT, "obs/assistive-device-fittings").click()
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, "obs-value")))
+    assert browser.find_element(By.CSS_SELECTOR, "#obs-value strong").text == "15300"
+    assert "1.53万" in browser.find_element(By.CSS_SELECTOR, "blockquote.source mark").text
+
+
+def test_editor_runs_an_example_and_charts_numbers(browser, server: str) -> None:
+    browser.get(server + "/")
+    assert "155" in browser.find_element(By.ID, "count-figures").text
+    Select(browser.find_element(By.ID, "examples")).select_by_value("indicator-across-regions")
+    text = browser.find_element(By.ID, "query-text").get_property("value")
+    assert "?indicator_code" in text and "<https://w3id.org/minsheng/def/>" in text
+    browser.find_element(By.CSS_SELECTOR, "#editor button[type=submit]").click()
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, "results")))
+    # In the editor the parameter is an unbound variable, so every indicator in two or more rows comes back.
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+    assert len(rows) > 100
+    downloads = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a.download")]
+    assert any("format=csv" in href for href in downloads)
+
+
+def test_error_page_for_a_bad_parameter(browser, server: str) -> None:
+    browser.get(server + "/queries/figures-by-region?region=12")
+    assert "bad-parameter" in browser.find_element(By.TAG_NAME, "h1").text
+    assert "six-digit" in browser.find_element(By.ID, "error-message").text
+
+
+def test_numeric_results_are_also_a_bar_chart(browser, server: str) -> None:
+    browser.get(server + "/queries/indicator-across-regions?indicator_code=lift-retrofit")
+    bars = browser.find_elements(By.CSS_SELECTOR, "#chart rect.bar")
+    values = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#chart text.bar-value")]
+    rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
+    assert len(bars) == len(rows) == len(values) and "1092" in values and "203" in values

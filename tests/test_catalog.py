@@ -1,0 +1,117 @@
+"""The canned-query catalog: every queries/*.rq file is a test (sparql-examples style).
+
+Each file must parse, declare typed parameters that are projected variables, order its results, and give
+its example's answer when run with the example's parameters against the real release.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph
+import pytest
+
+from minsheng.catalog import CannedQuery, load_catalog, parse_query_file
+from minsheng.errors import InvalidData, ParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = load_catalog(ROOT / "queries")
+
+
+def test_at_least_fifteen_queries() -> None:
+    assert len(CATALOG) >= 15
+
+
+@pytest.mark.parametrize("query", CATALOG.values(), ids=list(CATALOG))
+def test_query_is_complete(query: CannedQuery) -> None:
+    assert query.title and query.description
+    assert query.example, "every query needs an example for its golden test"
+    if query.form == "SELECT":
+        assert "ORDER BY" in query.text, "every SELECT orders its results so they are stable"
+
+
+@pytest.mark.parametrize("query", CATALOG.values(), ids=list(CATALOG))
+def test_example_gives_its_answer(query: CannedQuery, client) -> None:
+    parameters = dict(query.example.get("parameters") or {})
+    extension = "nt" if query.form in ("CONSTRUCT", "DESCRIBE") else "json"
+    response = client.get(f"/queries/{query.name}.{extension}", query_string=parameters)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    if extension == "nt":
+        rows = list(pyoxigraph.parse(response.data, format=pyoxigraph.RdfFormat.N_TRIPLES))
+        assert len(rows) >= query.example.get("min_rows", 1)
+        return
+    bindings = json.loads(response.data)["results"]["bindings"]
+    assert len(bindings) >= query.example.get("min_rows", 1)
+    values = [{k: v["value"] for k, v in b.items()} for b in bindings]
+    for wanted in query.example.get("includes") or []:
+        wanted = {k: str(v) for k, v in wanted.items()}
+        assert any(wanted.items() <= row.items() for row in values), f"no row has {wanted}"
+    for parameter in query.parameters:  # a bound parameter is projected, so every row shows its value
+        if parameter.name in parameters and values:
+            assert all(row.get(parameter.name) for row in values)
+
+
+def test_every_parameter_type_binds_a_typed_term() -> None:
+    query = parse_query_file(ROOT / "queries" / "figures-as-of.rq")
+    ((name, term),) = query.bind({"as_of": "2024-06-30"})
+    assert name == "as_of" and term == pyoxigraph.Literal(
+        "2024-06-30", datatype=pyoxigraph.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+    )
+    ((_, region),) = CATALOG["figures-by-region"].bind({"region": "330100"})
+    assert region == pyoxigraph.NamedNode("https://w3id.org/minsheng/id/region/330100")
+    ((_, year),) = CATALOG["figures-in-year"].bind({})  # the default applies
+    assert year.datatype.value.endswith("#gYear") and year.value == "2024"
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "parameter", "fragment"),
+    [
+        ("figures-by-region", {"region": "33010"}, "region", "six-digit"),
+        ("figures-by-region", {"region": "330199"}, "region", "no region has the code 330199"),
+        ("figures-as-of", {"as_of": "2024-13-01"}, "as_of", "YYYY-MM-DD"),
+        ("figures-as-of", {"as_of": "yesterday"}, "as_of", "YYYY-MM-DD"),
+        ("figures-in-year", {"year": "24"}, "year", "YYYY"),
+        ("approximate-figures", {"qualifier": "roughly"}, "qualifier", "one of any, approximately"),
+        ("describe-figure", {"obs": "not an iri"}, "obs", "absolute IRI"),
+        ("describe-figure", {"obs": "http://x/a>b"}, "obs", "absolute IRI"),
+        ("search", {}, "keyword", "required"),
+        ("search", {"keyword": "x" * 201}, "keyword", "between 1 and 200 characters (got 201)"),
+        ("regions", {"colour": "red"}, "colour", "unknown parameter"),
+    ],
+)
+def test_bad_parameters_name_the_parameter(name: str, given: dict, parameter: str, fragment: str) -> None:
+    regions = {"330100": "杭州市", "330105": "拱墅区"}
+    with pytest.raises(ParameterError) as caught:
+        CATALOG[name].bind(given, regions)
+    assert caught.value.details["parameter"] == parameter
+    assert fragment in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ['电梯" } UNION { ?s ?p ?o } #', "x') || true || ('", "}\nSELECT * WHERE { ?s ?p ?o }", "<http://evil/>"],
+)
+def test_injection_is_bound_harmlessly_as_a_literal(hostile: str, client) -> None:
+    response = client.get("/queries/search.json", query_string={"keyword": hostile})
+    assert response.status_code == 200
+    bindings = json.loads(response.data)["results"]["bindings"]
+    assert bindings == []  # the text is searched for, literally, and found nowhere
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("#+ description: no title\n", "at least a title"),
+        ("#+ title: t\n#+ parameters:\n#+   - {name: x, type: colour}\n", "types:"),
+        ("#+ title: t\n#+ parameters:\n#+   - {name: nope, type: string}\n", "not a variable"),
+        ("#+ title: t\n#+ parameters:\n#+   - {name: x, type: integer, default: ten}\n", "default of 'x'"),
+        ("#+ title: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_a_bad_header_names_the_file_and_problem(tmp_path: Path, header: str, problem: str) -> None:
+    path = tmp_path / "broken.rq"
+    path.write_text(header + "SELECT ?x WHERE { BIND(1 AS ?x) } ORDER BY ?x\n", encoding="utf-8")
+    with pytest.raises(InvalidData) as caught:
+        parse_query_file(path)
+    assert "broken.rq" in str(caught.value) and problem in str(caught.value)

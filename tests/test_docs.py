@@ -1,0 +1,25 @@
+"""The README is checked against the code: every route is documented and the canned-query table is current."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from minsheng.catalog import load_catalog, markdown_table
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_lists_every_route(app) -> None:
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        documented = re.sub(r"<(?:path:)?(\w+)>", r"<\1>", rule.rule)
+        stem = documented.split("<")[0].rstrip(".")  # /queries/<name>.<ext> is documented by its forms
+        assert f"`{documented}`" in README or f"`{stem}" in README, f"README does not document {rule.rule}"
+
+
+def test_readme_canned_query_table_matches_the_catalog() -> None:
+    table = markdown_table(load_catalog(ROOT / "queries"))
+    assert table in README, "regenerate the table with `minsheng queries list --markdown`"
