@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COMUNICA_VERSION := 4.5.0
 COMUNICA := .tools/node/node_modules/.bin/comunica-sparql
 
-.PHONY: setup build serve test lint tools system-tools clean
+.PHONY: setup build serve test lint tools system-tools load clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -47,6 +47,11 @@ tools: system-tools $(COMUNICA)
 
 test: build lint tools
 	MINSHENG_REQUIRE_TOOLS=1 $(VENV)/bin/pytest
+
+# The bounded load test (bench/README.md): not part of `make test`, it measures rather than asserts speed.
+load: build
+	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq --no-install-recommends wrk
+	$(PY) bench/load.py
 
 clean:
 	rm -rf dist build $(VENV) .tools .pytest_cache

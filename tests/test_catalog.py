@@ -7,12 +7,16 @@ its example's answer when run with the example's parameters against the real rel
 from __future__ import annotations
 
 import json
+from datetime import date as Date
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from minsheng.catalog import CannedQuery, load_catalog, parse_query_file
+from minsheng.catalog import TYPES, CannedQuery, Parameter, load_catalog, parse_query_file
 from minsheng.errors import InvalidData, ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,3 +119,43 @@ def test_a_bad_header_names_the_file_and_problem(tmp_path: Path, header: str, pr
     with pytest.raises(InvalidData) as caught:
         parse_query_file(path)
     assert "broken.rq" in str(caught.value) and problem in str(caught.value)
+
+
+# ---- the parameter binder, property-based ---------------------------------------------------------------
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@given(kind=st.sampled_from(TYPES), text=st.text(max_size=300))
+def test_any_text_binds_to_a_typed_term_or_a_parameter_error(kind: str, text: str) -> None:
+    parameter = Parameter("p", kind, values=("a", "b") if kind == "enum" else ())
+    try:
+        term = parameter.parse(text, {"330105": "拱墅区"})
+    except ParameterError as exc:
+        assert exc.details["parameter"] == "p" and exc.details["expected"] == parameter.expected
+        return
+    if kind in ("iri", "region"):
+        assert isinstance(term, pyoxigraph.NamedNode)
+    else:
+        assert isinstance(term, pyoxigraph.Literal)
+        if kind in ("string", "enum"):
+            assert term.value == text and term.datatype.value == XSD + "string"
+
+
+@given(st.integers(min_value=-(10**17), max_value=10**17))
+def test_integers_round_trip(number: int) -> None:
+    term = Parameter("n", "integer").parse(str(number))
+    assert int(term.value) == number and term.datatype.value == XSD + "integer"
+
+
+@given(st.decimals(min_value=-(10**9), max_value=10**9, places=6, allow_nan=False, allow_infinity=False))
+def test_decimals_round_trip(number: Decimal) -> None:
+    term = Parameter("d", "decimal").parse(str(number))
+    assert Decimal(term.value) == number and term.datatype.value == XSD + "decimal"
+
+
+@given(st.dates(min_value=Date(1000, 1, 1)))
+def test_dates_round_trip(day: Date) -> None:
+    term = Parameter("d", "date").parse(day.isoformat())
+    assert term.value == day.isoformat() and term.datatype.value == XSD + "date"

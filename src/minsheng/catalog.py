@@ -23,7 +23,7 @@ from .namespaces import REGION
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")
-RESERVED = ("format",)  # request parameters that are not query parameters
+RESERVED = ("format", "timeout")  # request parameters that are not query parameters
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Characters RFC 3987 does not allow in an IRI (and SPARQL's IRIREF does not either).
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
@@ -58,7 +58,7 @@ class Parameter:
 
     def parse(self, raw: str, known_regions: Mapping[str, str] | None = None) -> pyoxigraph.Term:
         """The typed RDF term for a value given as text; ParameterError naming the parameter if it is bad."""
-        value = raw.strip()
+        value = raw  # as given: the OpenAPI schema allows no surrounding spaces, and neither do we
         try:
             return self._term(value, known_regions)
         except (ValueError, InvalidOperation) as exc:
@@ -79,25 +79,25 @@ class Parameter:
                 raise _Rejected(f"give between 1 and {MAX_STRING} characters (got {len(value)})")
             return pyoxigraph.Literal(value)
         if self.type == "integer":
-            if not re.fullmatch(r"[+-]?\d{1,18}", value):
+            if not re.fullmatch(r"[+-]?[0-9]{1,18}", value):
                 raise ValueError(value)
             return pyoxigraph.Literal(str(int(value)), datatype=pyoxigraph.NamedNode(XSD + "integer"))
         if self.type == "decimal":
-            if not re.fullmatch(r"[+-]?(\d{1,18}(\.\d{0,18})?|\.\d{1,18})", value):
+            if not re.fullmatch(r"[+-]?([0-9]{1,18}(\.[0-9]{0,18})?|\.[0-9]{1,18})", value):
                 raise ValueError(value)
             return pyoxigraph.Literal(str(Decimal(value)), datatype=pyoxigraph.NamedNode(XSD + "decimal"))
         if self.type == "date":
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
                 raise ValueError(value)
             return pyoxigraph.Literal(
                 date.fromisoformat(value).isoformat(), datatype=pyoxigraph.NamedNode(XSD + "date")
             )
         if self.type == "year":
-            if not re.fullmatch(r"\d{4}", value):
+            if not re.fullmatch(r"[0-9]{4}", value):
                 raise ValueError(value)
             return pyoxigraph.Literal(value, datatype=pyoxigraph.NamedNode(XSD + "gYear"))
         if self.type == "region":
-            if not re.fullmatch(r"\d{6}", value):
+            if not re.fullmatch(r"[0-9]{6}", value):
                 raise ValueError(value)
             if known_regions is not None and value not in known_regions:
                 known = ", ".join(f"{code} {label}" for code, label in sorted(known_regions.items()))
@@ -147,7 +147,7 @@ class CannedQuery:
         bound = []
         for parameter in self.parameters:
             raw = given.get(parameter.name)
-            if raw is None or raw.strip() == "":
+            if raw is None or raw == "":  # an empty form field means "not given"
                 raw = parameter.default
             if raw is None:
                 if parameter.required:

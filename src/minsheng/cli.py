@@ -18,8 +18,10 @@ ROOT_OPTION = click.option(
 )
 
 
-def _settings(root: Path | None) -> Settings:
-    return Settings() if root is None else Settings(root=root.resolve())
+def _settings(root: Path | None, **overrides: object) -> Settings:
+    if root is not None:
+        overrides["root"] = root.resolve()
+    return Settings(**overrides)  # type: ignore[arg-type]
 
 
 def _fail(exc: MinshengError) -> None:
@@ -81,15 +83,50 @@ def validate(root: Path | None) -> None:
 @ROOT_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve(root: Path | None, host: str, port: int, workers: int) -> None:
-    """Serve the release in dist/ at /sparql under gunicorn (sync workers)."""
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web processes.")
+@click.option(
+    "--query-processes",
+    default=Settings.query_processes,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Query processes (and request threads) per web process.",
+)
+@click.option(
+    "--timeout",
+    "query_timeout",
+    default=Settings.query_timeout,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="Seconds a query may run before its process is killed and the client gets a 503.",
+)
+@click.option(
+    "--allow-service",
+    "allowed_services",
+    multiple=True,
+    metavar="URL",
+    help="A SPARQL endpoint queries may call with SERVICE (repeatable); none by default.",
+)
+def serve(
+    root: Path | None,
+    host: str,
+    port: int,
+    workers: int,
+    query_processes: int,
+    query_timeout: float,
+    allowed_services: tuple[str, ...],
+) -> None:
+    """Serve the release in dist/ under gunicorn, each query in a supervised process with a deadline."""
     from gunicorn.app.base import BaseApplication
 
     from .store import ReleaseUnavailable
     from .web import create_app
 
-    settings = _settings(root)
+    settings = _settings(
+        root,
+        query_processes=query_processes,
+        query_timeout=query_timeout,
+        allowed_services=tuple(allowed_services),
+    )
     try:
         app = create_app(settings)  # load once before forking, so a bad release stops here with its reason
     except (ReleaseUnavailable, InvalidData) as exc:
@@ -100,7 +137,16 @@ def serve(root: Path | None, host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("accesslog", "-")
+            # Threads wait on query processes, so one slow query never holds up a whole web process.
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", query_processes)
+            # gthread accepts every connection it can; a cap makes the web processes share clients.
+            self.cfg.set("worker_connections", query_processes * 4)
+            self.cfg.set("timeout", int(query_timeout) + 30)  # gunicorn's own watchdog, above the deadline
+            self.cfg.set("limit_request_line", 8190)  # the most gunicorn allows; longer queries: POST
+            self.cfg.set("accesslog", None)  # minsheng writes one structured line per request
+            pool = app.extensions["minsheng"].executor.pool
+            self.cfg.set("post_fork", lambda server, worker: pool.start())
 
         def load(self):
             return app
@@ -117,7 +163,8 @@ def _client(root: Path | None):
     from .web import create_app
 
     try:
-        return create_app(_settings(root)).test_client()
+        # In-process commands run queries in this process: no query processes, so no deadline.
+        return create_app(_settings(root, query_processes=0)).test_client()
     except (ReleaseUnavailable, InvalidData) as exc:
         _fail(exc)
         raise AssertionError("unreachable") from exc

@@ -24,6 +24,11 @@ class Settings:
     )
     result_cache_size: int = 2048  # serialised query answers kept per worker process; 0 turns the cache off
     max_body_bytes: int = 1_000_000  # the largest request body accepted (a 413 beyond it)
+    max_query_chars: int = 20_000  # the longest query text accepted (a 413 beyond it)
+    max_result_rows: int = 10_000  # rows (or triples) in one answer; beyond, it is cut and says so
+    query_timeout: float = 10.0  # seconds a query may run; a request's `timeout` may only lower it
+    query_processes: int = 4  # supervised query processes per web process; 0 runs queries in-process
+    allowed_services: tuple[str, ...] = ()  # SERVICE endpoints a query may call; none by default
 
     @property
     def data_dir(self) -> Path:

@@ -170,7 +170,7 @@ def choose(
     kind: Kind, accept_header: str | None, format_parameter: str | None, allow_html: bool = True
 ) -> Format:
     """The format to answer with; NotAcceptable (406) or UnknownFormat (400) when there is none."""
-    if format_parameter:
+    if format_parameter is not None:
         return _by_parameter(format_parameter, kind, allow_html)
     offers = [f for f in OFFERS[kind] if allow_html or not f.is_html]
     accept = _normalised_accept(accept_header, kind)

@@ -13,7 +13,6 @@ _SCHEMAS: dict[str, dict[str, object]] = {
     "decimal": {"type": "number"},
     "date": {"type": "string", "format": "date"},
     "year": {"type": "string", "pattern": "^[0-9]{4}$"},
-    "region": {"type": "string", "pattern": "^[0-9]{6}$"},
 }
 
 ERROR_SCHEMA = {
@@ -30,18 +29,22 @@ ERROR_SCHEMA = {
 }
 
 
-def _schema(parameter: Parameter) -> dict[str, object]:
-    schema = (
-        {"enum": list(parameter.values), "type": "string"}
-        if parameter.type == "enum"
-        else dict(_SCHEMAS[parameter.type])
-    )
+def _schema(parameter: Parameter, regions: list[str]) -> dict[str, object]:
+    if parameter.type == "enum":
+        schema: dict[str, object] = {"type": "string", "enum": list(parameter.values)}
+    elif parameter.type == "region":
+        schema = {"type": "string", "enum": regions}  # the codes of the region code list
+    else:
+        schema = dict(_SCHEMAS[parameter.type])
+    if not parameter.required:
+        # An empty value (what an HTML form sends for an empty field) means "not given": the default applies.
+        schema = {"anyOf": [schema, {"type": "string", "const": ""}]}
     if parameter.default is not None:
         schema["default"] = parameter.default
     return schema
 
 
-def _operation(query: CannedQuery) -> dict[str, object]:
+def _operation(query: CannedQuery, regions: list[str]) -> dict[str, object]:
     kind = Kind.GRAPH if query.form in ("CONSTRUCT", "DESCRIBE") else Kind.SOLUTIONS
     formats = [f for f in OFFERS[kind] if not f.is_html]
     parameters: list[dict[str, object]] = [
@@ -50,7 +53,7 @@ def _operation(query: CannedQuery) -> dict[str, object]:
             "in": "query",
             "required": p.required,
             "description": f"{p.description} ({p.expected})".strip(),
-            "schema": _schema(p),
+            "schema": _schema(p, regions),
         }
         for p in query.parameters
     ]
@@ -78,7 +81,9 @@ def _operation(query: CannedQuery) -> dict[str, object]:
     }
 
 
-def openapi_document(catalog: dict[str, CannedQuery], server_url: str) -> dict[str, object]:
+def openapi_document(
+    catalog: dict[str, CannedQuery], server_url: str, regions: list[str]
+) -> dict[str, object]:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -90,6 +95,6 @@ def openapi_document(catalog: dict[str, CannedQuery], server_url: str) -> dict[s
             "license": {"name": "CC-BY-4.0 (data)", "identifier": "CC-BY-4.0"},
         },
         "servers": [{"url": server_url}],
-        "paths": {f"/queries/{name}": {"get": _operation(q)} for name, q in sorted(catalog.items())},
+        "paths": {f"/queries/{name}": {"get": _operation(q, regions)} for name, q in sorted(catalog.items())},
         "components": {"schemas": {"Error": ERROR_SCHEMA}},
     }

@@ -6,6 +6,10 @@ too, into its own named graph, so the catalogue and data-set IRIs dereference an
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +17,7 @@ import pyoxigraph
 
 from .errors import MinshengError
 from .namespaces import GRAPH
-from .release import verify_release
+from .release import MANIFEST, verify_release
 
 VOID_GRAPH = pyoxigraph.NamedNode(str(GRAPH) + "void")
 
@@ -74,3 +78,23 @@ def load_release(dist: Path) -> EmbeddedStore:
     store.bulk_load(path=str(dist / "minsheng.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
     store.bulk_load(path=str(dist / "void.ttl"), format=pyoxigraph.RdfFormat.TURTLE, to_graph=VOID_GRAPH)
     return EmbeddedStore(store, manifest, dist)
+
+
+def snapshot_release(dist: Path, manifest: dict[str, object]) -> Path:
+    """A private copy of the release's files (hard links where possible) that later builds cannot touch.
+
+    A build replaces dist/ by renaming a new directory into place, so linked files keep the old release's
+    content: query processes started later (after a deadline kill) load the release the server announced,
+    not whatever dist/ holds by then. The copy is removed when the process that made it exits.
+    """
+    target = Path(tempfile.mkdtemp(prefix="minsheng-release-"))
+    owner = os.getpid()
+    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(target, ignore_errors=True))
+    for name in [*manifest["files"], MANIFEST]:  # type: ignore[union-attr]
+        source, copy = dist / name, target / name
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, copy)
+        except OSError:
+            shutil.copy2(source, copy)
+    return target

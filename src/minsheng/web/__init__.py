@@ -19,7 +19,7 @@ from flask import Flask
 
 from ..config import Settings
 from ..namespaces import PREFIXES
-from . import caching, errors
+from . import access, caching, errors
 from .download import download
 from .pages import pages
 from .queries import queries
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_filter(curie)
     errors.register(app)
     caching.register(app)
+    access.register(app)
     return app
 
 

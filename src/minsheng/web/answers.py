@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph
-from flask import Response, request
+from flask import Response, g, request
 
+from ..errors import ParameterError
 from ..execute import QueryAnswer, QueryRequest
 from ..negotiation import Format, Kind, choose
 from .service import service
@@ -46,6 +47,7 @@ class Table:
     columns: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
     boolean: bool | None = None
+    truncated: bool = False
 
     def chart(self, limit: int = 60) -> dict[str, object] | None:
         """A bar chart of the first all-numeric column, labelled by the first text column, if there is one."""
@@ -105,13 +107,13 @@ def table(answer: QueryAnswer) -> Table:
     if answer.kind is Kind.GRAPH:
         triples = pyoxigraph.parse(answer.body, format=pyoxigraph.RdfFormat.N_TRIPLES)
         rows = [[term_cell(t.subject), term_cell(t.predicate), term_cell(t.object)] for t in triples]
-        return Table(["subject", "predicate", "object"], rows)
+        return Table(["subject", "predicate", "object"], rows, truncated=answer.truncated)
     data = json.loads(answer.body)
     if "boolean" in data:
         return Table([], boolean=bool(data["boolean"]))
     columns = data["head"].get("vars", [])
     rows = [[cell(binding.get(c)) for c in columns] for binding in data["results"]["bindings"]]
-    return Table(columns, rows)
+    return Table(columns, rows, truncated=answer.truncated)
 
 
 def negotiate(kind: Kind, format_name: str | None = None) -> Format:
@@ -119,21 +121,49 @@ def negotiate(kind: Kind, format_name: str | None = None) -> Format:
     return choose(kind, request.headers.get("Accept"), format_name or request.values.get("format"))
 
 
+def requested_timeout() -> float | None:
+    """The request's `timeout` parameter in seconds (it can only lower the server's deadline)."""
+    raw = request.values.get("timeout")
+    if raw is None or raw == "":
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 1e6:
+        raise ParameterError(
+            f"timeout must be a positive number of seconds, not '{raw}'",
+            parameter="timeout",
+            expected="a positive number of seconds, at most the server's deadline",
+        )
+    return seconds
+
+
 def run(query: QueryRequest, format_name: str | None = None) -> tuple[QueryAnswer, Format]:
-    """Execute with the request's negotiation; returns the answer and the format the client wants."""
-    wanted: list[Format] = []
+    """Execute with the request's negotiation and deadline; the answer and the format the client wants."""
 
     def pick(kind: Kind) -> Format:
-        wanted.append(negotiate(kind, format_name))
-        return wanted[-1]
+        return negotiate(kind, format_name)
 
-    answer = service().executor.run(query, pick)
-    return answer, wanted[-1]
+    g.query_hash = query.digest
+    answer = service().executor.run(query, pick, requested_timeout())
+    g.rows = answer.rows
+    g.truncated = answer.truncated
+    return answer, pick(answer.kind)
 
 
 def raw_response(answer: QueryAnswer, filename: str | None = None) -> Response:
     # Werkzeug adds "charset=utf-8" to text/* and XML types; the JSON types are UTF-8 by definition.
     response = Response(answer.body, mimetype=answer.format.media_type)
+    mark_truncation(response, answer)
     if filename:
         response.headers["Content-Disposition"] = f'inline; filename="{filename}.{answer.format.name}"'
     return response
+
+
+def mark_truncation(response: Response, answer: QueryAnswer) -> None:
+    """A cut answer says so in its headers (Virtuoso's X-SPARQL-MaxRows, and a Warning)."""
+    if answer.truncated:
+        limit = service().settings.max_result_rows
+        response.headers["X-SPARQL-MaxRows"] = str(limit)
+        response.headers["Warning"] = f'199 minsheng "result cut at {limit} rows; add LIMIT/OFFSET to page"'

@@ -1,4 +1,4 @@
-"""Request ids, HTTP caching (strong ETags derived from the release, 304s, Cache-Control) and CORS.
+"""HTTP caching (strong ETags derived from the release, 304s, Cache-Control) and CORS.
 
 A response is a function of the release, the software version, the URL and the negotiated media type, so
 those make its ETag: two workers, or two servers behind a load balancer, give the same ETag for the same
@@ -9,15 +9,11 @@ data is public and nothing depends on cookies.
 from __future__ import annotations
 
 import hashlib
-import re
-import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from .. import __version__
 from .service import service
-
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def etag_for(release: str, path: str, media_type: str) -> str:
@@ -26,14 +22,8 @@ def etag_for(release: str, path: str, media_type: str) -> str:
 
 
 def register(app: Flask) -> None:
-    @app.before_request
-    def _request_id() -> None:
-        given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex[:16]
-
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["X-Request-Id"] = g.get("request_id", "")
         response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-Id, Content-Disposition"
         if request.method == "OPTIONS":

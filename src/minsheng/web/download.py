@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from flask import Blueprint, Response, jsonify, render_template, send_file
 
 from .. import __version__
-from ..errors import NotFound
-from ..negotiation import Kind
+from ..errors import MinshengError, NotFound
+from ..execute import QueryRequest
+from ..negotiation import JSON, Kind
 from ..release import DUMPS, MANIFEST
 from .answers import negotiate
 from .service import service
@@ -20,6 +22,7 @@ MEDIA_TYPES = {
     "void.ttl": "text/turtle",
     MANIFEST: "application/json",
 }
+HEALTH_PROBE = "ASK { GRAPH ?g { ?s ?p ?o } }"
 _RDFLIB = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
 
 
@@ -78,15 +81,25 @@ def void() -> Response:
 
 @download.route("/health")
 def health() -> Response:
+    """OK only when a query process answers a query over the loaded store within 5 s."""
     svc = service()
-    response = jsonify(
-        {
-            "status": "ok",
-            "release": svc.store.release_id,
-            "triples": svc.store.manifest["triples"],
-            "result_cache": {"hits": svc.executor.hits, "misses": svc.executor.misses},
+    body: dict[str, object] = {"release": svc.store.release_id, "triples": svc.store.manifest["triples"]}
+    try:
+        probe = svc.executor.run(QueryRequest(HEALTH_PROBE), lambda kind: JSON, timeout=5.0, use_cache=False)
+        healthy = json.loads(probe.body).get("boolean") is True
+        body["status"] = "ok" if healthy else "unavailable"
+        if not healthy:
+            body["reason"] = "the store is empty"
+    except MinshengError as exc:
+        body |= {"status": "unavailable", "reason": exc.message}
+    body["result_cache"] = {"hits": svc.executor.hits, "misses": svc.executor.misses}
+    if svc.executor.pool is not None:
+        body["query_processes"] = {
+            "size": svc.executor.pool.size,
+            "killed_at_deadline": svc.executor.pool.killed,
         }
-    )
+    response = jsonify(body)
+    response.status_code = 200 if body["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"  # live counters: not a function of the release
     return response
 

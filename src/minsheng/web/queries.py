@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from ..catalog import CannedQuery
-from ..errors import NotFound
+from ..errors import NotFound, ParameterError
 from ..execute import QueryRequest
 from ..negotiation import Kind, by_extension, choose
 from ..openapi import openapi_document
@@ -74,6 +74,13 @@ def canned(name: str) -> Response:
             )
         format_name = fmt.name
     query = _find(name)
+    repeated = sorted(key for key, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        raise ParameterError(
+            f"give parameter '{repeated[0]}' once, not {len(request.args.getlist(repeated[0]))} times",
+            parameter=repeated[0],
+            expected="a single value",
+        )
     given = request.args.to_dict()
     bindings = query.bind(given, service().regions)
     answer, wanted = run(QueryRequest(query.text, bindings), format_name)
@@ -96,4 +103,5 @@ def canned(name: str) -> Response:
 
 @queries.route("/openapi.json")
 def openapi() -> Response:
-    return jsonify(openapi_document(service().catalog, request.url_root.rstrip("/")))
+    svc = service()
+    return jsonify(openapi_document(svc.catalog, request.url_root.rstrip("/"), sorted(svc.regions)))

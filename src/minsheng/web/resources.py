@@ -195,7 +195,10 @@ def dereference(path: str) -> Response:
     svc = service()
     path, format_name = _split_extension(path)
     iri = svc.settings.base_iri + path
-    resource = pyoxigraph.NamedNode(iri)
+    try:
+        resource = pyoxigraph.NamedNode(iri)
+    except ValueError as exc:  # the path holds characters no IRI may contain (spaces, NUL, <, >...)
+        raise NotFound(f"/{path} cannot be part of an IRI ({exc}), so nothing is known about it") from exc
     is_graph = iri in svc.store.graph_names()
     if is_graph:
         query = QueryRequest(DESCRIBE_GRAPH, (("graph", resource),), Dataset())

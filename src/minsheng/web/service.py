@@ -9,7 +9,8 @@ from flask import current_app
 from ..catalog import CannedQuery, load_catalog
 from ..config import Settings
 from ..execute import Executor
-from ..store import EmbeddedStore, load_release
+from ..store import EmbeddedStore, load_release, snapshot_release
+from ..workers import QueryPool
 
 REGION_CODES = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -34,7 +35,11 @@ class Service:
         store = load_release(settings.dist_dir)
         catalog = load_catalog(settings.queries_dir)
         regions = {s["code"].value: s["label"].value for s in store.query(REGION_CODES)}
-        return cls(settings, store, Executor(store, settings.result_cache_size), catalog, regions)
+        pool = None
+        if settings.query_processes > 0:
+            snapshot = snapshot_release(settings.dist_dir, store.manifest)
+            pool = QueryPool(snapshot, store.release_id, settings.query_processes)
+        return cls(settings, store, Executor(store, settings, pool), catalog, regions)
 
     def local_path(self, iri: str) -> str | None:
         """The path on this server that dereferences an IRI under the base, or None for outside IRIs."""
