@@ -228,8 +228,8 @@ def _replace(root: Path, relative: str, old: str, new: str) -> None:
         ),
         (
             "ontology/codelists/regions.ttl",
-            'skos:notation "330105"',
-            'skos:notation "330105',
+            'skos:notation "330182"',
+            'skos:notation "330182',
             "ontology/codelists/regions.ttl: not valid Turtle",
         ),
     ],
@@ -265,7 +265,7 @@ def test_validate_exits_one_on_a_shape_violation(project_copy: Path) -> None:
     _replace(
         project_copy,
         "ontology/codelists/categories.ttl",
-        '    skos:relatedMatch cofog:01 ; skos:scopeNote "Figures about the programme itself',
+        '    skos:relatedMatch cofog:01 , sdg:16.6 ; skos:scopeNote "Figures about the programme itself',
         '    skos:scopeNote "Figures about the programme itself',
     )
     result = run_cli("validate", "--root", str(project_copy))

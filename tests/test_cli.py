@@ -23,7 +23,7 @@ def minsheng(root: Path, *args: str, stdin: str | None = None) -> subprocess.Com
 
 def test_query_prints_csv_or_the_asked_format(release_dir: Path) -> None:
     text = (
-        "SELECT ?code WHERE { ?r <http://www.w3.org/2004/02/skos/core#notation> ?code "
+        "SELECT DISTINCT ?code WHERE { ?r <http://www.w3.org/2004/02/skos/core#notation> ?code "
         "FILTER(?code = '330105') }"
     )
     result = minsheng(release_dir.parent, "query", text)

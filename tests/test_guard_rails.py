@@ -258,6 +258,7 @@ def test_an_allow_listed_service_is_called_and_joined(release_dir: Path) -> None
             text = f"""PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?code ?label WHERE {{
   ?region skos:inScheme <https://w3id.org/minsheng/def/scheme/region> ; skos:notation ?code .
+  FILTER NOT EXISTS {{ ?region <https://w3id.org/minsheng/def/validUntil> ?until }}
   SERVICE <{endpoint}> {{ ?region skos:prefLabel ?label FILTER(LANG(?label) = "en") }}
 }} ORDER BY ?code"""
             status, _, body = get(local + "/sparql", query=text)

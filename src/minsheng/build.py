@@ -27,6 +27,7 @@ from .namespaces import (
     MS,
     OA,
     QB,
+    REGION,
     SDMX_ATTRIBUTE,
     SDMX_DIMENSION,
     SDMX_MEASURE,
@@ -83,8 +84,20 @@ class CodeLists:
                 if isinstance(c, URIRef) and graph.value(c, SKOS.notation) is not None
             }
 
+        def regions() -> dict[str, URIRef]:
+            # A code names today's territory; a territory before a reform is named by its slug
+            # (e.g. 330105-before-2021), which the CSV's region column accepts too.
+            table = {}
+            for concept in graph.subjects(SKOS.inScheme, scheme("region")):
+                if not isinstance(concept, URIRef):
+                    continue
+                table[str(concept).removeprefix(str(REGION))] = concept
+                if graph.value(concept, MS.validUntil) is None and graph.value(concept, SKOS.notation):
+                    table[str(graph.value(concept, SKOS.notation))] = concept
+            return table
+
         return cls(
-            notations("region"),
+            regions(),
             notations("category"),
             notations("value-type"),
             notations("qualifier"),

@@ -29,6 +29,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 MAX_STRING = 200
+_SERVICE_VARIABLE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?[?$](\w+)", re.IGNORECASE)
 
 EXPECTED = {
     "iri": "an absolute IRI such as https://w3id.org/minsheng/id/region/330105",
@@ -123,6 +124,12 @@ class CannedQuery:
     tags: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     example: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def service_parameters(self) -> tuple[str, ...]:
+        """IRI parameters used as a SERVICE endpoint: only allow-listed endpoints can answer them."""
+        named = set(_SERVICE_VARIABLE.findall(self.text))
+        return tuple(p.name for p in self.parameters if p.type == "iri" and p.name in named)
 
     @property
     def form(self) -> str:

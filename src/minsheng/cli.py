@@ -120,7 +120,9 @@ def serve(
 
     from .store import ReleaseUnavailable
     from .web import create_app
+    from .web.access import configure_logging
 
+    configure_logging()
     settings = _settings(
         root,
         query_processes=query_processes,

@@ -181,7 +181,8 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
     """Check, execute and serialise one query; any MinshengError becomes an error outcome."""
     request = job.request
     try:
-        guard.check(request.text, set(store.graph_names()), job.allowed_services)
+        bound = {n: t.value for n, t in request.substitutions if isinstance(t, pyoxigraph.NamedNode)}
+        guard.check(request.text, set(store.graph_names()), job.allowed_services, bound)
         substitutions = {pyoxigraph.Variable(name): term for name, term in request.substitutions}
         try:
             results = store.query(request.text, request.dataset, substitutions, request.base_iri)

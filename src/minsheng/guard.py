@@ -30,7 +30,8 @@ class FetchRefused(UsageError):
 class Outside:
     """What a query names outside itself: SERVICE endpoints (None for a variable) and dataset graphs."""
 
-    services: list[str | None] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)
+    service_variables: list[str] = field(default_factory=list)
     graphs: list[str] = field(default_factory=list)
 
 
@@ -46,7 +47,7 @@ def outside_references(text: str) -> Outside:
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
     from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.term import URIRef
+    from rdflib.term import Variable
 
     try:
         algebra = translateQuery(parseQuery(plain)).algebra
@@ -63,7 +64,10 @@ def outside_references(text: str) -> Outside:
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
                 term = node.get("term")
-                found.services.append(str(term) if isinstance(term, URIRef) else None)
+                if isinstance(term, Variable):
+                    found.service_variables.append(str(term))
+                else:
+                    found.services.append(str(term))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list | tuple):
@@ -78,14 +82,26 @@ def outside_references(text: str) -> Outside:
     return found
 
 
-def check(text: str, graph_names: set[str], allowed_services: tuple[str, ...]) -> None:
-    """FetchRefused (400) unless every SERVICE is allow-listed and every FROM graph is in the store."""
+def check(
+    text: str,
+    graph_names: set[str],
+    allowed_services: tuple[str, ...],
+    bound: dict[str, str] | None = None,
+) -> None:
+    """FetchRefused (400) unless every SERVICE is allow-listed and every FROM graph is in the store.
+
+    `bound` maps variables a canned query binds to IRIs: `SERVICE ?endpoint` is checked against the IRI bound
+    to ?endpoint (so a canned query can take its endpoint as a parameter); an unbound variable is refused.
+    """
     outside = outside_references(text)
-    for service in outside.services:
-        if service is None:
+    services = list(outside.services)
+    for variable in outside.service_variables:
+        if variable not in (bound or {}):
             raise FetchRefused(
                 "SERVICE with a variable endpoint is not allowed: name an allow-listed endpoint"
             )
+        services.append((bound or {})[variable])
+    for service in services:
         if service not in allowed_services:
             allowed = ", ".join(allowed_services) or "none are configured"
             raise FetchRefused(

@@ -29,8 +29,10 @@ ERROR_SCHEMA = {
 }
 
 
-def _schema(parameter: Parameter, regions: list[str]) -> dict[str, object]:
-    if parameter.type == "enum":
+def _schema(parameter: Parameter, regions: list[str], endpoints: list[str] | None) -> dict[str, object]:
+    if endpoints is not None:
+        schema: dict[str, object] = {"type": "string", "enum": endpoints}  # SERVICE: the allow-list only
+    elif parameter.type == "enum":
         schema: dict[str, object] = {"type": "string", "enum": list(parameter.values)}
     elif parameter.type == "region":
         schema = {"type": "string", "enum": regions}  # the codes of the region code list
@@ -39,12 +41,12 @@ def _schema(parameter: Parameter, regions: list[str]) -> dict[str, object]:
     if not parameter.required:
         # An empty value (what an HTML form sends for an empty field) means "not given": the default applies.
         schema = {"anyOf": [schema, {"type": "string", "const": ""}]}
-    if parameter.default is not None:
+    if parameter.default is not None and (endpoints is None or parameter.default in endpoints):
         schema["default"] = parameter.default
     return schema
 
 
-def _operation(query: CannedQuery, regions: list[str]) -> dict[str, object]:
+def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> dict[str, object]:
     kind = Kind.GRAPH if query.form in ("CONSTRUCT", "DESCRIBE") else Kind.SOLUTIONS
     formats = [f for f in OFFERS[kind] if not f.is_html]
     parameters: list[dict[str, object]] = [
@@ -53,7 +55,7 @@ def _operation(query: CannedQuery, regions: list[str]) -> dict[str, object]:
             "in": "query",
             "required": p.required,
             "description": f"{p.description} ({p.expected})".strip(),
-            "schema": _schema(p, regions),
+            "schema": _schema(p, regions, services if p.name in query.service_parameters else None),
         }
         for p in query.parameters
     ]
@@ -82,8 +84,9 @@ def _operation(query: CannedQuery, regions: list[str]) -> dict[str, object]:
 
 
 def openapi_document(
-    catalog: dict[str, CannedQuery], server_url: str, regions: list[str]
+    catalog: dict[str, CannedQuery], server_url: str, regions: list[str], services: list[str]
 ) -> dict[str, object]:
+    """Federated queries are listed only when the server has an allow-list, with it as their endpoints."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -95,6 +98,10 @@ def openapi_document(
             "license": {"name": "CC-BY-4.0 (data)", "identifier": "CC-BY-4.0"},
         },
         "servers": [{"url": server_url}],
-        "paths": {f"/queries/{name}": {"get": _operation(q, regions)} for name, q in sorted(catalog.items())},
+        "paths": {
+            f"/queries/{name}": {"get": _operation(q, regions, services)}
+            for name, q in sorted(catalog.items())
+            if services or not q.service_parameters
+        },
         "components": {"schemas": {"Error": ERROR_SCHEMA}},
     }

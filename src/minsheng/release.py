@@ -18,6 +18,16 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 
 from . import __version__
 from .config import Settings
+from .export import (
+    CITATIONS_CSV,
+    CONTEXT,
+    OBSERVATIONS_CSV,
+    OBSERVATIONS_METADATA,
+    citations_csv,
+    jsonld_context,
+    observations_csv,
+    observations_metadata,
+)
 from .namespaces import DATA, GRAPH, PREFIXES, QB
 from .validate import union_graph
 
@@ -79,7 +89,7 @@ def serialise(dataset: Dataset) -> dict[str, bytes]:
     }
 
 
-def void_description(dataset: Dataset, settings: Settings, release_id: str) -> Graph:
+def void_description(dataset: Dataset, settings: Settings) -> Graph:
     """VoID + DCAT for the whole release and each report's data set, with counts and dumps."""
     base = settings.base_iri
     void = Graph()
@@ -97,7 +107,6 @@ def void_description(dataset: Dataset, settings: Settings, release_id: str) -> G
     void.add((root, RDF.type, DCAT.Dataset))
     void.add((root, DCTERMS.title, Literal("minsheng release", lang="en")))
     void.add((root, DCTERMS.license, LICENSE))
-    void.add((root, DCTERMS.identifier, Literal(release_id)))
     void.add((root, VOID.sparqlEndpoint, URIRef(base + "sparql")))
     void.add((root, VOID.uriSpace, Literal(base)))
     void.add((root, VOID.vocabulary, URIRef(base + "def/")))
@@ -123,6 +132,23 @@ def void_description(dataset: Dataset, settings: Settings, release_id: str) -> G
                 URIRef(f"https://www.iana.org/assignments/media-types/{media_type}"),
             )
         )
+    table = URIRef(f"{base}download/{OBSERVATIONS_CSV}")
+    distribution = URIRef(f"{table}#distribution")
+    void.add((root, DCAT.distribution, distribution))
+    void.add((distribution, RDF.type, DCAT.Distribution))
+    void.add((distribution, DCAT.downloadURL, table))
+    void.add((distribution, DCAT.mediaType, URIRef("https://www.iana.org/assignments/media-types/text/csv")))
+    void.add((distribution, DCTERMS.conformsTo, URIRef("http://www.w3.org/TR/tabular-data-primer/")))
+    void.add(
+        (
+            distribution,
+            DCTERMS.description,
+            Literal(
+                f"Every figure, a row each, with labels and quotes; CSVW metadata in {OBSERVATIONS_METADATA}",
+                lang="en",
+            ),
+        )
+    )
     for graph in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
         if len(graph) == 0:
             continue
@@ -140,18 +166,72 @@ def void_description(dataset: Dataset, settings: Settings, release_id: str) -> G
             void.add(
                 (URIRef(f"{subset}#observations"), VOID.entities, Literal(observations, datatype=XSD.integer))
             )
+    _linksets(dataset, void, root, base)
     return void
+
+
+# The external datasets the graph links to: (slug, title, URI space, homepage).
+LINK_TARGETS = (
+    ("wikidata", "Wikidata", "http://www.wikidata.org/entity/", "https://www.wikidata.org/"),
+    (
+        "cofog",
+        "UN COFOG (CSIRO linked-data edition)",
+        "http://linked.data.gov.au/def/cofog/",
+        "http://linked.data.gov.au/def/cofog",
+    ),
+    ("sdg", "UN Sustainable Development Goals", "http://metadata.un.org/sdg/", "http://metadata.un.org/sdg/"),
+    ("qudt", "QUDT units", "http://qudt.org/vocab/unit/", "http://qudt.org/vocab/unit"),
+    (
+        "reference-periods",
+        "reference.data.gov.uk intervals",
+        "http://reference.data.gov.uk/id/",
+        "http://reference.data.gov.uk/",
+    ),
+)
+
+
+def _linksets(dataset: Dataset, void: Graph, root: URIRef, base: str) -> None:
+    """One void:Linkset per external target: the link predicates used and the number of links."""
+    links: dict[str, dict[URIRef, int]] = {slug: {} for slug, *_ in LINK_TARGETS}
+    for _, predicate, obj, _ in set(dataset.quads((None, None, None, None))):
+        if not isinstance(obj, URIRef) or predicate == RDF.type:
+            continue
+        for slug, _, space, _ in LINK_TARGETS:
+            if str(obj).startswith(space):
+                links[slug][predicate] = links[slug].get(predicate, 0) + 1
+    for slug, title, space, homepage in LINK_TARGETS:
+        if not links[slug]:
+            continue
+        target = URIRef(f"{base}data/#target-{slug}")
+        void.add((target, RDF.type, VOID.Dataset))
+        void.add((target, DCTERMS.title, Literal(title, lang="en")))
+        void.add((target, VOID.uriSpace, Literal(space)))
+        void.add((target, FOAF.homepage, URIRef(homepage)))
+        linkset = URIRef(f"{base}data/#linkset-{slug}")
+        void.add((root, VOID.subset, linkset))
+        void.add((linkset, RDF.type, VOID.Linkset))
+        void.add((linkset, VOID.subjectsTarget, root))
+        void.add((linkset, VOID.objectsTarget, target))
+        void.add((linkset, VOID.triples, Literal(sum(links[slug].values()), datatype=XSD.integer)))
+        for predicate in sorted(links[slug]):
+            void.add((linkset, VOID.linkPredicate, predicate))
 
 
 def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
     """Write dist/ atomically and return the manifest."""
     files = serialise(dataset)
-    release_id = hashlib.sha256(files["minsheng.nq"]).hexdigest()[:16]
-    files["void.ttl"] = void_description(dataset, settings, release_id).serialize(
-        format="turtle", encoding="utf-8"
-    )
+    files["void.ttl"] = void_description(dataset, settings).serialize(format="turtle", encoding="utf-8")
+    files[OBSERVATIONS_CSV] = observations_csv(files["minsheng.nq"])
+    files[CITATIONS_CSV] = citations_csv(files["minsheng.nq"])
+    files[OBSERVATIONS_METADATA] = observations_metadata()
+    files[CONTEXT] = jsonld_context(dataset.graph(GRAPH["ontology"]))
     for text in sorted((settings.data_dir / "sources").glob("*.txt")):
         files[f"sources/{text.name}"] = text.read_bytes()
+    # The release id covers every file: any change (data, description, texts) is a new release, new ETags.
+    fingerprint = "".join(
+        f"{name} {hashlib.sha256(data).hexdigest()}\n" for name, data in sorted(files.items())
+    )
+    release_id = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
     manifest = {
         "release": release_id,
         "software_version": __version__,

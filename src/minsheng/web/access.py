@@ -21,7 +21,7 @@ log = logging.getLogger("minsheng.access")
 
 
 def configure_logging() -> None:
-    """Access lines as they are, on standard error (gunicorn's own access log is off)."""
+    """Access lines as they are, on standard error (gunicorn's own access log is off); `minsheng serve`."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
@@ -31,8 +31,6 @@ def configure_logging() -> None:
 
 
 def register(app: Flask) -> None:
-    configure_logging()
-
     @app.before_request
     def _start() -> None:
         given = request.headers.get("X-Request-Id", "")

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, render_template, send_file
 from .. import __version__
 from ..errors import MinshengError, NotFound
 from ..execute import QueryRequest
+from ..export import CITATIONS_CSV, CONTEXT, OBSERVATIONS_CSV, OBSERVATIONS_METADATA
 from ..negotiation import JSON, Kind
 from ..release import DUMPS, MANIFEST
 from .answers import negotiate
@@ -21,6 +22,10 @@ MEDIA_TYPES = {
     **{name: media for name, (_, media) in DUMPS.items()},
     "void.ttl": "text/turtle",
     MANIFEST: "application/json",
+    OBSERVATIONS_CSV: "text/csv; charset=utf-8",
+    CITATIONS_CSV: "text/csv; charset=utf-8",
+    OBSERVATIONS_METADATA: "application/csvm+json",
+    CONTEXT: "application/ld+json",
 }
 HEALTH_PROBE = "ASK { GRAPH ?g { ?s ?p ?o } }"
 _RDFLIB = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}

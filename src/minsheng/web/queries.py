@@ -22,6 +22,7 @@ def _listing(query: CannedQuery) -> dict[str, object]:
         "description": query.description,
         "tags": list(query.tags),
         "form": query.form,
+        "service_parameters": list(query.service_parameters),
         "parameters": [
             {
                 "name": p.name,
@@ -104,4 +105,7 @@ def canned(name: str) -> Response:
 @queries.route("/openapi.json")
 def openapi() -> Response:
     svc = service()
-    return jsonify(openapi_document(svc.catalog, request.url_root.rstrip("/"), sorted(svc.regions)))
+    document = openapi_document(
+        svc.catalog, request.url_root.rstrip("/"), sorted(svc.regions), list(svc.settings.allowed_services)
+    )
+    return jsonify(document)

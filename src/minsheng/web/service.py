@@ -18,6 +18,7 @@ SELECT ?code ?label WHERE {
   ?region skos:inScheme <https://w3id.org/minsheng/def/scheme/region> ;
           skos:notation ?code ; skos:prefLabel ?label .
   FILTER(LANG(?label) = "zh")
+  FILTER NOT EXISTS { ?region <https://w3id.org/minsheng/def/validUntil> ?until }  # today's territories
 } ORDER BY ?code
 """
 

@@ -1,0 +1,248 @@
+"""Exports for people without SPARQL: a tidy CSV of every figure with CSVW metadata; a JSON-LD context.
+
+The CSV has one row per observation with codes, labels in Chinese and English, IRIs, the value, unit,
+qualifier, period and the quote. Its CSVW metadata (W3C "Generating RDF from Tabular Data on the Web") maps
+the IRI and value columns back to the observations' own triples, so a CSVW processor turns the CSV into the
+same RDF (tested); the label and quote columns are for people and suppressed in that conversion.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pyoxigraph
+from rdflib import Graph
+from rdflib.namespace import OWL, RDF
+
+from .namespaces import PREFIXES
+
+OBSERVATIONS_CSV = "minsheng-observations.csv"
+CITATIONS_CSV = "minsheng-citations.csv"
+OBSERVATIONS_METADATA = "minsheng-observations.csv-metadata.json"
+CONTEXT = "context.jsonld"
+
+ROWS = """
+PREFIX ms: <https://w3id.org/minsheng/def/>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
+SELECT ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region
+       ?indicator_code ?indicator_zh ?indicator_en ?indicator ?value_type ?value_type_iri ?value
+       ?unit ?unit_iri ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_en
+       (GROUP_CONCAT(DISTINCT ?written_form; separator=" || ") AS ?written)
+       (GROUP_CONCAT(DISTINCT ?exact; separator=" || ") AS ?quote)
+       (MIN(?start) AS ?quote_start) (MIN(?end) AS ?quote_end) (SAMPLE(?text) AS ?source_text)
+WHERE {
+  ?obs a qb:Observation ; qb:dataSet ?dataset ; sdmx-dimension:refArea ?region ; ms:indicator ?indicator ;
+       ms:valueType ?value_type_iri ; sdmx-measure:obsValue ?value ; sdmx-attribute:unitMeasure ?unit_iri ;
+       ms:valueQualifier ?qualifier_iri ; sdmx-dimension:refPeriod ?period ; ms:writtenAs ?written_form ;
+       prov:wasDerivedFrom ?citation_iri .
+  ?dataset prov:wasDerivedFrom ?report .
+  ?region skos:notation ?region_code ; skos:prefLabel ?region_zh , ?region_en .
+  ?indicator skos:notation ?indicator_code ; skos:prefLabel ?indicator_zh , ?indicator_en .
+  FILTER(LANG(?region_zh) = "zh" && LANG(?region_en) = "en")
+  FILTER(LANG(?indicator_zh) = "zh" && LANG(?indicator_en) = "en")
+  ?value_type_iri skos:notation ?value_type .
+  ?unit_iri skos:notation ?unit .
+  ?qualifier_iri skos:notation ?qualifier .
+  OPTIONAL { ?period rdfs:label ?period_en . FILTER(LANG(?period_en) = "en") }
+  OPTIONAL { ?obs ms:lowerBound ?lower_bound }
+  OPTIONAL { ?obs ms:upperBound ?upper_bound }
+  ?citation_iri oa:hasSource ?text ; oa:hasSelector ?quote_selector , ?position .
+  ?quote_selector oa:exact ?exact .
+  ?position oa:start ?start ; oa:end ?end .
+}
+GROUP BY ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region ?indicator_code ?indicator_zh
+         ?indicator_en ?indicator ?value_type ?value_type_iri ?value ?unit ?unit_iri ?qualifier ?qualifier_iri
+         ?lower_bound ?upper_bound ?period ?period_en
+ORDER BY ?obs
+"""
+
+# column name → (title, RDF property as a CURIE or None for people-only columns, CSVW column options)
+COLUMNS: dict[str, tuple[str, str | None, dict[str, object]]] = {
+    "obs": ("observation IRI", None, {}),
+    "dataset": ("data set IRI", "qb:dataSet", {"valueUrl": "{+dataset}"}),
+    "report": ("report IRI", None, {}),
+    "region_code": ("region code (GB/T 2260)", None, {}),
+    "region_zh": ("region (Chinese)", None, {}),
+    "region_en": ("region (English)", None, {}),
+    "region": ("region IRI", "sdmx-dimension:refArea", {"valueUrl": "{+region}"}),
+    "indicator_code": ("indicator code", None, {}),
+    "indicator_zh": ("indicator (Chinese)", None, {}),
+    "indicator_en": ("indicator (English)", None, {}),
+    "indicator": ("indicator IRI", "ms:indicator", {"valueUrl": "{+indicator}"}),
+    "value_type": ("value type", None, {}),
+    "value_type_iri": ("value type IRI", "ms:valueType", {"valueUrl": "{+value_type_iri}"}),
+    "value": ("value", None, {}),
+    "value_integer": ("value if an integer", "sdmx-measure:obsValue", {"datatype": "integer"}),
+    "value_decimal": ("value if a decimal", "sdmx-measure:obsValue", {"datatype": "decimal"}),
+    "unit": ("unit", None, {}),
+    "unit_iri": ("unit IRI (QUDT)", "sdmx-attribute:unitMeasure", {"valueUrl": "{+unit_iri}"}),
+    "qualifier": ("qualifier", None, {}),
+    "qualifier_iri": ("qualifier IRI", "ms:valueQualifier", {"valueUrl": "{+qualifier_iri}"}),
+    "lower_bound": ("lower bound", None, {}),
+    "upper_bound": ("upper bound", None, {}),
+    "period": ("reference period IRI", "sdmx-dimension:refPeriod", {"valueUrl": "{+period}"}),
+    "period_en": ("reference period", None, {}),
+    "written": ("figure as written", "ms:writtenAs", {"lang": "zh", "separator": " || "}),
+    "quote": ("verbatim quote", None, {}),
+    "quote_start": ("quote start (0-based character offset)", None, {}),
+    "quote_end": ("quote end (exclusive)", None, {}),
+    "source_text": ("report text", None, {}),
+}
+
+CITATION_ROWS = """
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+SELECT ?obs ?citation ?source_text ?quote ?quote_start ?quote_end WHERE {
+  ?obs a qb:Observation ; prov:wasDerivedFrom ?citation .
+  ?citation oa:hasSource ?source_text ; oa:hasSelector ?quote_selector , ?position .
+  ?quote_selector a oa:TextQuoteSelector ; oa:exact ?quote .
+  ?position a oa:TextPositionSelector ; oa:start ?quote_start ; oa:end ?quote_end .
+}
+ORDER BY ?obs ?citation
+"""
+# One row per citation (a figure may cite several sentences). Each column says which resource it describes.
+CITATION_COLUMNS: dict[str, tuple[str, str | None, dict[str, object]]] = {
+    "obs": ("observation IRI", None, {}),
+    "citation": (
+        "citation IRI",
+        "prov:wasDerivedFrom",
+        {"aboutUrl": "{+obs}", "valueUrl": "{+citation}"},
+    ),
+    "source_text": ("report text", "oa:hasSource", {"aboutUrl": "{+citation}", "valueUrl": "{+source_text}"}),
+    "quote": ("verbatim quote", "oa:exact", {"aboutUrl": "{+citation}-quote"}),
+    "quote_start": (
+        "quote start (0-based character offset)",
+        "oa:start",
+        {"aboutUrl": "{+citation}-position", "datatype": "integer"},
+    ),
+    "quote_end": (
+        "quote end (exclusive)",
+        "oa:end",
+        {"aboutUrl": "{+citation}-position", "datatype": "integer"},
+    ),
+}
+
+
+def observations_csv(nquads: bytes) -> bytes:
+    """The tidy CSV of every observation, from the release's N-Quads (queried with pyoxigraph)."""
+    store = pyoxigraph.Store()
+    store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    results = store.query(ROWS, use_default_graph_as_union=True)
+    names = [variable.value for variable in results.variables]
+    for row in results:
+        values = {name: (row[name].value if row[name] is not None else "") for name in names}
+        value = row["value"]
+        is_integer = value.datatype.value.endswith("#integer")
+        values["value_integer"] = value.value if is_integer else ""
+        values["value_decimal"] = "" if is_integer else value.value
+        writer.writerow([values.get(name, "") for name in COLUMNS])
+    return output.getvalue().encode("utf-8")
+
+
+def citations_csv(nquads: bytes) -> bytes:
+    """One row per citation: the observation, the citation, the report text, the quote and its offsets."""
+    store = pyoxigraph.Store()
+    store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(CITATION_COLUMNS)
+    for row in store.query(CITATION_ROWS, use_default_graph_as_union=True):
+        writer.writerow([row[name].value for name in CITATION_COLUMNS])
+    return output.getvalue().encode("utf-8")
+
+
+def _columns(spec: dict[str, tuple[str, str | None, dict[str, object]]]) -> list[dict[str, object]]:
+    columns: list[dict[str, object]] = []
+    for name, (title, prop, options) in spec.items():
+        column: dict[str, object] = {"name": name, "titles": title}
+        if prop is None:
+            column["suppressOutput"] = True
+        else:
+            column["propertyUrl"] = _expand(prop)
+            column.update(options)
+        columns.append(column)
+    return columns
+
+
+def observations_metadata() -> bytes:
+    """CSVW metadata for both tables: every column described, the IRI and value columns mapped to triples."""
+    columns = _columns(COLUMNS)
+    columns.append(
+        {
+            "name": "type",
+            "virtual": True,
+            "propertyUrl": "rdf:type",
+            "valueUrl": _expand("qb:Observation"),
+        }
+    )
+    metadata = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "dc:title": "minsheng: every figure of the livelihood-project reports and their citations",
+        "dc:license": {"@id": "https://creativecommons.org/licenses/by/4.0/"},
+        "tables": [
+            {
+                "url": OBSERVATIONS_CSV,
+                "tableSchema": {"columns": columns, "aboutUrl": "{+obs}", "primaryKey": "obs"},
+            },
+            {
+                "url": CITATIONS_CSV,
+                "tableSchema": {
+                    "columns": _columns(CITATION_COLUMNS),
+                    "primaryKey": "citation",
+                    "foreignKeys": [
+                        {
+                            "columnReference": "obs",
+                            "reference": {"resource": OBSERVATIONS_CSV, "columnReference": "obs"},
+                        }
+                    ],
+                },
+            },
+        ],
+    }
+    return (json.dumps(metadata, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _expand(curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    return PREFIXES[prefix] + local
+
+
+def jsonld_context(ontology: Graph) -> bytes:
+    """A JSON-LD context for the ontology's terms (object properties typed @id) and the prefixes."""
+    context: dict[str, object] = {}
+    ms = PREFIXES["ms"]
+    for prop in sorted(set(ontology.subjects(RDF.type, OWL.ObjectProperty))):
+        if str(prop).startswith(ms):
+            context[str(prop)[len(ms) :]] = {"@id": f"ms:{str(prop)[len(ms) :]}", "@type": "@id"}
+    for prop in sorted(set(ontology.subjects(RDF.type, OWL.DatatypeProperty))):
+        if str(prop).startswith(ms):
+            context[str(prop)[len(ms) :]] = {"@id": f"ms:{str(prop)[len(ms) :]}"}
+    for cls in sorted(set(ontology.subjects(RDF.type, OWL.Class))):
+        if str(cls).startswith(ms):
+            context[str(cls)[len(ms) :]] = f"ms:{str(cls)[len(ms) :]}"
+    for name, curie in (
+        ("refArea", "sdmx-dimension:refArea"),
+        ("refPeriod", "sdmx-dimension:refPeriod"),
+        ("unitMeasure", "sdmx-attribute:unitMeasure"),
+        ("dataSet", "qb:dataSet"),
+    ):
+        context[name] = {"@id": curie, "@type": "@id"}
+    context["obsValue"] = {"@id": "sdmx-measure:obsValue"}
+    # The prefixes, except where a term has the same name (the property ms:indicator wins over the
+    # namespace of indicator concepts, which stays reachable as ms:indicator/...).
+    prefixes = {name: iri for name, iri in sorted(PREFIXES.items()) if name not in context}
+    context = {**prefixes, **dict(sorted(context.items()))}
+    return (json.dumps({"@context": context}, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
