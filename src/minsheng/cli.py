@@ -160,6 +160,61 @@ def serve(
     Server().run()
 
 
+@main.command()
+@ROOT_OPTION
+@click.argument("report", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option(
+    "--year", type=click.IntRange(1949, 2100), default=None, help="The report's year (default: guessed)."
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write here."
+)
+def extract(root: Path | None, report: Path, year: int | None, output: Path | None) -> None:
+    """Draft curation rows for every quantity in REPORT.txt (a CSV in the data/reports format)."""
+    from .extract import draft_csv, extract, guess_year, read_indicators
+
+    text = report.read_text(encoding="utf-8")
+    year = year or guess_year(text)
+    if year is None:
+        raise click.UsageError("the text names no year (20xx年): give --year")
+    settings = _settings(root)
+    indicators = read_indicators(settings.data_dir / "indicators.csv")
+    drafts = extract(text, year, indicators)
+    table = draft_csv(drafts)
+    if output is None:
+        click.echo(table, nl=False)
+    else:
+        output.write_text(table, encoding="utf-8")
+    click.echo(f"{len(drafts)} quantities drafted from {report.name} (year {year})", err=True)
+
+
+@main.command()
+@ROOT_OPTION
+def coverage(root: Path | None) -> None:
+    """Per source text, every number not yet covered by a curated observation's quote, with its sentence."""
+    import csv as csv_module
+
+    from .extract import guess_year, uncovered
+    from .sources import QUOTE_SEPARATOR
+
+    settings = _settings(root)
+    total = 0
+    for text_file in sorted((settings.data_dir / "sources").glob("*.txt")):
+        text = text_file.read_text(encoding="utf-8")
+        curated = settings.data_dir / "reports" / f"{text_file.stem}.csv"
+        quotes: list[str] = []
+        if curated.exists():
+            with curated.open(encoding="utf-8", newline="") as handle:
+                for row in csv_module.DictReader(handle):
+                    quotes += row["quote"].split(QUOTE_SEPARATOR)
+        missing = uncovered(text, quotes, guess_year(text) or 2000)
+        total += len(missing)
+        click.echo(f"{text_file.name}: {len(missing)} number(s) not covered by a curated observation")
+        for draft, sentence in missing:
+            click.echo(f"  {draft.start}-{draft.end} {draft.written}: {sentence}")
+    click.echo(f"{total} uncovered in all", err=True)
+
+
 def _client(root: Path | None):
     from .store import ReleaseUnavailable
     from .web import create_app
