@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Iterator
 
 import pyoxigraph
 from rdflib import Graph
@@ -34,8 +35,8 @@ PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
 PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
 PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
 SELECT ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region
-       ?indicator_code ?indicator_zh ?indicator_en ?indicator ?value_type ?value_type_iri ?value
-       ?unit ?unit_iri ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_en
+       ?indicator_code ?indicator_zh ?indicator_en ?indicator ?value_type ?value_type_iri
+       ?value ?value_datatype ?unit ?unit_iri ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_en
        (GROUP_CONCAT(DISTINCT ?written_form; separator=" || ") AS ?written)
        (GROUP_CONCAT(DISTINCT ?exact; separator=" || ") AS ?quote)
        (MIN(?start) AS ?quote_start) (MIN(?end) AS ?quote_end) (SAMPLE(?text) AS ?source_text)
@@ -44,6 +45,7 @@ WHERE {
        ms:valueType ?value_type_iri ; sdmx-measure:obsValue ?value ; sdmx-attribute:unitMeasure ?unit_iri ;
        ms:valueQualifier ?qualifier_iri ; sdmx-dimension:refPeriod ?period ; ms:writtenAs ?written_form ;
        prov:wasDerivedFrom ?citation_iri .
+  BIND(DATATYPE(?value) AS ?value_datatype)
   ?dataset prov:wasDerivedFrom ?report .
   ?region skos:notation ?region_code ; skos:prefLabel ?region_zh , ?region_en .
   ?indicator skos:notation ?indicator_code ; skos:prefLabel ?indicator_zh , ?indicator_en .
@@ -60,8 +62,8 @@ WHERE {
   ?position oa:start ?start ; oa:end ?end .
 }
 GROUP BY ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region ?indicator_code ?indicator_zh
-         ?indicator_en ?indicator ?value_type ?value_type_iri ?value ?unit ?unit_iri ?qualifier ?qualifier_iri
-         ?lower_bound ?upper_bound ?period ?period_en
+         ?indicator_en ?indicator ?value_type ?value_type_iri ?value ?value_datatype ?unit ?unit_iri
+         ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_en
 ORDER BY ?obs
 """
 
@@ -133,35 +135,39 @@ CITATION_COLUMNS: dict[str, tuple[str, str | None, dict[str, object]]] = {
 }
 
 
-def observations_csv(nquads: bytes) -> bytes:
-    """The tidy CSV of every observation, from the release's N-Quads (queried with pyoxigraph)."""
+def _table(nquads: bytes, query: str, columns: Iterable[str]) -> Iterator[dict[str, str]]:
+    """The rows of a query over the release's N-Quads (pyoxigraph), as text by column name."""
     store = pyoxigraph.Store()
     store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
-    output = io.StringIO()
-    writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(COLUMNS)
-    results = store.query(ROWS, use_default_graph_as_union=True)
+    results = store.query(query, use_default_graph_as_union=True)
     names = [variable.value for variable in results.variables]
     for row in results:
-        values = {name: (row[name].value if row[name] is not None else "") for name in names}
-        value = row["value"]
-        is_integer = value.datatype.value.endswith("#integer")
-        values["value_integer"] = value.value if is_integer else ""
-        values["value_decimal"] = "" if is_integer else value.value
-        writer.writerow([values.get(name, "") for name in COLUMNS])
+        yield {name: (row[name].value if row[name] is not None else "") for name in names}
+
+
+def _csv(columns: Iterable[str], rows: Iterable[dict[str, str]]) -> bytes:
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([row.get(name, "") for name in columns] for row in rows)
     return output.getvalue().encode("utf-8")
+
+
+def observations_csv(nquads: bytes) -> bytes:
+    """The tidy CSV of every observation; the value also in a column of its own datatype (CSVW needs one)."""
+    rows = []
+    for row in _table(nquads, ROWS, COLUMNS):
+        is_integer = row["value_datatype"].endswith("#integer")
+        value = row["value"]
+        rows.append(
+            row | {"value_integer": value if is_integer else "", "value_decimal": "" if is_integer else value}
+        )
+    return _csv(COLUMNS, rows)
 
 
 def citations_csv(nquads: bytes) -> bytes:
     """One row per citation: the observation, the citation, the report text, the quote and its offsets."""
-    store = pyoxigraph.Store()
-    store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
-    output = io.StringIO()
-    writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(CITATION_COLUMNS)
-    for row in store.query(CITATION_ROWS, use_default_graph_as_union=True):
-        writer.writerow([row[name].value for name in CITATION_COLUMNS])
-    return output.getvalue().encode("utf-8")
+    return _csv(CITATION_COLUMNS, _table(nquads, CITATION_ROWS, CITATION_COLUMNS))
 
 
 def _columns(spec: dict[str, tuple[str, str | None, dict[str, object]]]) -> list[dict[str, object]]:

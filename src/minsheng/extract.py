@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+from .build import OBSERVATION_COLUMNS
 from .numbers import CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
 
 ARABIC = r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
@@ -248,30 +249,11 @@ def extract(text: str, year: int, indicators: dict[str, str] | None = None) -> l
     return drafts
 
 
-COLUMNS = (
-    "id",
-    "indicator",
-    "region",
-    "period",
-    "value_type",
-    "written",
-    "value",
-    "unit",
-    "qualifier",
-    "about",
-    "part_of",
-    "target",
-    "rank_scope",
-    "quote",
-    "note",
-)
-
-
 def draft_csv(drafts: list[Draft]) -> str:
     """The drafts in the curation CSV format; id and region are left for the curator, offsets in the note."""
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(OBSERVATION_COLUMNS)
     for draft in drafts:
         writer.writerow(
             [
