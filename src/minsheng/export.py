@@ -36,7 +36,8 @@ PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
 PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
 SELECT ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region
        ?indicator_code ?indicator_zh ?indicator_en ?indicator ?value_type ?value_type_iri
-       ?value ?value_datatype ?unit ?unit_iri ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_en
+       ?value ?value_datatype ?unit ?unit_iri ?qualifier ?qualifier_iri ?lower_bound ?upper_bound
+       ?period ?period_en
        (GROUP_CONCAT(DISTINCT ?written_form; separator=" || ") AS ?written)
        (GROUP_CONCAT(DISTINCT ?exact; separator=" || ") AS ?quote)
        (MIN(?start) AS ?quote_start) (MIN(?end) AS ?quote_end) (SAMPLE(?text) AS ?source_text)
