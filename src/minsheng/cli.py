@@ -35,9 +35,19 @@ def main() -> None:
     """minsheng: livelihood-project reports as a validated knowledge graph with a SPARQL endpoint."""
 
 
+STORE_OPTION = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A persistent pyoxigraph store directory (build writes it; serve opens it without parsing).",
+)
+
+
 @main.command()
 @ROOT_OPTION
-def build(root: Path | None) -> None:
+@STORE_OPTION
+def build(root: Path | None, store_dir: Path | None) -> None:
     """Compile data/ and ontology/, validate, and write the release to dist/ (atomically)."""
     from .build import build_dataset
     from .release import write_release
@@ -59,6 +69,11 @@ def build(root: Path | None) -> None:
     for warning in outcome.warnings:
         click.echo(str(warning), err=True)
     click.echo(f"release {manifest['release']}: {manifest['triples']} quads written to {settings.dist_dir}")
+    if store_dir is not None:
+        from .store import write_persistent
+
+        write_persistent(settings.dist_dir, store_dir.resolve(), str(manifest["release"]))
+        click.echo(f"persistent store written to {store_dir}")
 
 
 @main.command()
@@ -106,6 +121,7 @@ def validate(root: Path | None) -> None:
     metavar="URL",
     help="A SPARQL endpoint queries may call with SERVICE (repeatable); none by default.",
 )
+@STORE_OPTION
 def serve(
     root: Path | None,
     host: str,
@@ -114,6 +130,7 @@ def serve(
     query_processes: int,
     query_timeout: float,
     allowed_services: tuple[str, ...],
+    store_dir: Path | None,
 ) -> None:
     """Serve the release in dist/ under gunicorn, each query in a supervised process with a deadline."""
     from gunicorn.app.base import BaseApplication
@@ -128,6 +145,7 @@ def serve(
         query_processes=query_processes,
         query_timeout=query_timeout,
         allowed_services=tuple(allowed_services),
+        store_dir=store_dir.resolve() if store_dir else None,
     )
     try:
         app = create_app(settings)  # load once before forking, so a bad release stops here with its reason

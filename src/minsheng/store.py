@@ -7,6 +7,7 @@ too, into its own named graph, so the catalogue and data-set IRIs dereference an
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import tempfile
@@ -68,16 +69,70 @@ class EmbeddedStore:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, pyoxigraph.NamedNode))
 
 
-def load_release(dist: Path) -> EmbeddedStore:
-    """The store of a verified release; refuse an incomplete or tampered one."""
+def load_release(dist: Path, store_dir: Path | None = None) -> EmbeddedStore:
+    """The store of a verified release; refuse an incomplete or tampered one.
+
+    Without `store_dir` the release is parsed into memory; with it, the persistent store written by
+    `minsheng build --store` is opened read-only (no parsing), after checking it holds the same release.
+    """
     try:
         manifest = verify_release(dist)
     except ValueError as exc:
         raise ReleaseUnavailable(str(exc)) from exc
+    if store_dir is not None:
+        return EmbeddedStore(_open_persistent(store_dir, str(manifest["release"])), manifest, dist)
     store = pyoxigraph.Store()
+    _load(store, dist)
+    return EmbeddedStore(store, manifest, dist)
+
+
+def _load(store: pyoxigraph.Store, dist: Path) -> None:
     store.bulk_load(path=str(dist / "minsheng.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
     store.bulk_load(path=str(dist / "void.ttl"), format=pyoxigraph.RdfFormat.TURTLE, to_graph=VOID_GRAPH)
-    return EmbeddedStore(store, manifest, dist)
+
+
+STORE_DATA = "oxigraph"  # the RocksDB directory inside a persistent store directory
+STORE_RELEASE = "release.json"  # which release it holds
+
+
+def _open_persistent(store_dir: Path, release_id: str) -> pyoxigraph.Store:
+    marker = store_dir / STORE_RELEASE
+    if not marker.is_file():
+        raise ReleaseUnavailable(
+            f"{store_dir} is not a minsheng store: run `minsheng build --store {store_dir}`"
+        )
+    held = json.loads(marker.read_text(encoding="utf-8"))["release"]
+    if held != release_id:
+        raise ReleaseUnavailable(
+            f"the store {store_dir} holds release {held} but dist/ holds {release_id}: "
+            f"run `minsheng build --store {store_dir}` again"
+        )
+    try:
+        return pyoxigraph.Store.read_only(str(store_dir / STORE_DATA))
+    except OSError as exc:
+        raise ReleaseUnavailable(f"cannot open the store {store_dir}: {exc}") from exc
+
+
+def write_persistent(dist: Path, store_dir: Path, release_id: str) -> None:
+    """Write the release into an on-disk pyoxigraph store at store_dir, atomically (temp dir, then rename)."""
+    store_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{store_dir.name}-new-", dir=store_dir.parent))
+    try:
+        store = pyoxigraph.Store(str(staging / STORE_DATA))
+        _load(store, dist)
+        store.optimize()
+        store.flush()
+        del store  # closes the database before it moves
+        (staging / STORE_RELEASE).write_text(json.dumps({"release": release_id}) + "\n", encoding="utf-8")
+        old = store_dir.with_name(f".{store_dir.name}-old")
+        shutil.rmtree(old, ignore_errors=True)
+        if store_dir.exists():
+            store_dir.rename(old)
+        staging.rename(store_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 def snapshot_release(dist: Path, manifest: dict[str, object]) -> Path:

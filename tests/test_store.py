@@ -1,0 +1,72 @@
+"""The persistent store: `minsheng build --store DIR` writes it, `minsheng serve --store DIR` serves it
+without parsing, and every canned query answers exactly as it does on the in-memory store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from minsheng.catalog import load_catalog
+from support import running_server
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def minsheng(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "minsheng.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def persistent(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("persistent")
+    shutil.copytree(release_dir.parent, root / "project", ignore=shutil.ignore_patterns(".dist-*"))
+    store = root / "store"
+    result = minsheng("build", "--root", str(root / "project"), "--store", str(store))
+    assert result.returncode == 0, result.stderr
+    assert (store / "release.json").is_file()
+    return root / "project", store
+
+
+def _answer(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        body = response.read()
+    return json.loads(body)["results"]["bindings"] if ".json?" in url else sorted(body.splitlines())
+
+
+def test_every_canned_query_answers_the_same_from_the_persistent_store(persistent, server: str) -> None:
+    project, store = persistent
+    catalog = load_catalog(ROOT / "queries")
+    with running_server(project, "--store", str(store)) as on_disk:
+        for name, query in catalog.items():
+            if query.service_parameters:
+                continue
+            extension = "nt" if query.form in ("CONSTRUCT", "DESCRIBE") else "json"
+            params = urllib.parse.urlencode(query.example.get("parameters") or {})
+            path = f"/queries/{name}.{extension}?{params}"
+            assert _answer(on_disk + path) == _answer(server + path), name
+
+
+def test_a_store_of_another_release_or_no_store_is_refused(persistent, tmp_path: Path) -> None:
+    project, store = persistent
+    (store / "release.json").write_text('{"release": "0000000000000000"}\n', encoding="utf-8")
+    try:
+        result = minsheng("serve", "--root", str(project), "--store", str(store))
+        assert result.returncode == 2 and "holds release 0000000000000000" in result.stderr
+    finally:
+        release = json.loads((project / "dist" / "manifest.json").read_text())["release"]
+        (store / "release.json").write_text(json.dumps({"release": release}) + "\n", encoding="utf-8")
+    empty = minsheng("serve", "--root", str(project), "--store", str(tmp_path))
+    assert empty.returncode == 2 and "is not a minsheng store" in empty.stderr
