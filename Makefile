@@ -4,7 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Test tools outside PyPI: Debian packages (a real browser, roqet, curl) and Comunica from npm.
 # Each tool → the Debian package that provides it; only missing ones are installed.
-SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver roqet:rasqal-utils curl:curl npm:npm
+SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver roqet:rasqal-utils curl:curl npm:npm \
+	virtuoso-t:virtuoso-opensource
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COMUNICA_VERSION := 4.5.0
 COMUNICA := .tools/node/node_modules/.bin/comunica-sparql

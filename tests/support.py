@@ -63,3 +63,36 @@ def running_server(root: Path, *options: str, workers: int = 2) -> Iterator[Serv
         except subprocess.TimeoutExpired:
             process.kill()
         log.unlink(missing_ok=True)
+
+
+def canned_answer(url: str) -> object:
+    """A canned query's answer, comparable across servers: JSON bindings, or the sorted N-Triples lines."""
+    import json
+
+    with urllib.request.urlopen(url, timeout=60) as response:
+        # pyoxigraph stores xsd:nonNegativeInteger (oa:start, oa:end) as xsd:integer; Virtuoso keeps it.
+        body = response.read().replace(b"XMLSchema#nonNegativeInteger", b"XMLSchema#integer")
+    if ".json?" not in url:
+        return sorted(body.splitlines())
+    # An aggregate over nothing: GROUP_CONCAT gives "" on Virtuoso, no binding on pyoxigraph.
+    return [
+        {name: term for name, term in row.items() if not (term["type"] == "literal" and term["value"] == "")}
+        for row in json.loads(body)["results"]["bindings"]
+    ]
+
+
+def canned_paths(queries_dir: Path) -> list[str]:
+    """For every canned query that needs no SERVICE: its results URL path with the example's parameters."""
+    import urllib.parse
+
+    from minsheng.catalog import load_catalog
+
+    paths = []
+    for name, query in load_catalog(queries_dir).items():
+        if query.service_parameters:
+            continue
+        extension = "nt" if query.form in ("CONSTRUCT", "DESCRIBE") else "json"
+        paths.append(
+            f"/queries/{name}.{extension}?{urllib.parse.urlencode(query.example.get('parameters') or {})}"
+        )
+    return paths

@@ -161,3 +161,14 @@ def test_decimals_round_trip(number: Decimal) -> None:
 def test_dates_round_trip(day: Date) -> None:
     term = Parameter("d", "date").parse(day.isoformat())
     assert term.value == day.isoformat() and term.datatype.value == XSD + "date"
+
+
+def test_an_optional_parameter_filters_only_when_given(client) -> None:
+    every = client.get("/queries/named-things.json?kind=Programme").get_json()["results"]["bindings"]
+    hangzhou = client.get("/queries/named-things.json?kind=Programme&region=330100").get_json()["results"][
+        "bindings"
+    ]
+    assert len(every) > len(hangzhou) > 0
+    assert {row["thing_region"]["value"] for row in hangzhou} == {
+        "https://w3id.org/minsheng/id/region/330100"
+    }

@@ -7,14 +7,11 @@ import json
 import shutil
 import subprocess
 import sys
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from minsheng.catalog import load_catalog
-from support import running_server
+from support import canned_answer, canned_paths, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,23 +37,11 @@ def persistent(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     return root / "project", store
 
 
-def _answer(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=60) as response:
-        body = response.read()
-    return json.loads(body)["results"]["bindings"] if ".json?" in url else sorted(body.splitlines())
-
-
 def test_every_canned_query_answers_the_same_from_the_persistent_store(persistent, server: str) -> None:
     project, store = persistent
-    catalog = load_catalog(ROOT / "queries")
     with running_server(project, "--store", str(store)) as on_disk:
-        for name, query in catalog.items():
-            if query.service_parameters:
-                continue
-            extension = "nt" if query.form in ("CONSTRUCT", "DESCRIBE") else "json"
-            params = urllib.parse.urlencode(query.example.get("parameters") or {})
-            path = f"/queries/{name}.{extension}?{params}"
-            assert _answer(on_disk + path) == _answer(server + path), name
+        for path in canned_paths(ROOT / "queries"):
+            assert canned_answer(on_disk + path) == canned_answer(server + path), path
 
 
 def test_a_store_of_another_release_or_no_store_is_refused(persistent, tmp_path: Path) -> None:

@@ -37,23 +37,28 @@ def main() -> None:
 
 STORE_OPTION = click.option(
     "--store",
-    "store_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    "store",
     default=None,
-    help="A persistent pyoxigraph store directory (build writes it; serve opens it without parsing).",
+    metavar="DIR|sparql+http://HOST:PORT/sparql",
+    help="A persistent pyoxigraph store directory (build writes it; serve opens it without parsing), "
+    "or, for serve, a remote SPARQL 1.1 endpoint holding the release (see load).",
 )
 
 
 @main.command()
 @ROOT_OPTION
 @STORE_OPTION
-def build(root: Path | None, store_dir: Path | None) -> None:
+def build(root: Path | None, store: str | None) -> None:
     """Compile data/ and ontology/, validate, and write the release to dist/ (atomically)."""
     from .build import build_dataset
     from .release import write_release
     from .validate import validate_dataset
 
     settings = _settings(root)
+    if store is not None and "://" in store:
+        raise click.BadParameter(
+            "build writes a local store directory; load a remote one with `minsheng load`"
+        )
     try:
         dataset = build_dataset(settings)
     except InvalidData as exc:
@@ -69,11 +74,11 @@ def build(root: Path | None, store_dir: Path | None) -> None:
     for warning in outcome.warnings:
         click.echo(str(warning), err=True)
     click.echo(f"release {manifest['release']}: {manifest['triples']} quads written to {settings.dist_dir}")
-    if store_dir is not None:
+    if store is not None:
         from .store import write_persistent
 
-        write_persistent(settings.dist_dir, store_dir.resolve(), str(manifest["release"]))
-        click.echo(f"persistent store written to {store_dir}")
+        write_persistent(settings.dist_dir, Path(store).resolve(), str(manifest["release"]))
+        click.echo(f"persistent store written to {store}")
 
 
 @main.command()
@@ -130,7 +135,7 @@ def serve(
     query_processes: int,
     query_timeout: float,
     allowed_services: tuple[str, ...],
-    store_dir: Path | None,
+    store: str | None,
 ) -> None:
     """Serve the release in dist/ under gunicorn, each query in a supervised process with a deadline."""
     from gunicorn.app.base import BaseApplication
@@ -145,7 +150,7 @@ def serve(
         query_processes=query_processes,
         query_timeout=query_timeout,
         allowed_services=tuple(allowed_services),
-        store_dir=store_dir.resolve() if store_dir else None,
+        store=store if store is None or "://" in store else str(Path(store).resolve()),
     )
     try:
         app = create_app(settings)  # load once before forking, so a bad release stops here with its reason
@@ -231,6 +236,35 @@ def coverage(root: Path | None) -> None:
         for draft, sentence in missing:
             click.echo(f"  {draft.start}-{draft.end} {draft.written}: {sentence}")
     click.echo(f"{total} uncovered in all", err=True)
+
+
+@main.command()
+@ROOT_OPTION
+@click.option(
+    "--into", "target", required=True, metavar="isql://USER:PASSWORD@HOST:PORT", help="Virtuoso's isql."
+)
+def load(root: Path | None, target: str) -> None:
+    """Bulk-load the release in dist/ into Virtuoso (its DirsAllowed must include dist/), then serve it with
+    `minsheng serve --store sparql+http://HOST:HTTP-PORT/sparql`."""
+    from .release import verify_release
+    from .remote import load_into_virtuoso, release_graphs
+    from .store import ReleaseUnavailable
+
+    if not target.startswith("isql://"):
+        raise click.BadParameter(
+            "give Virtuoso's isql address as isql://USER:PASSWORD@HOST:PORT", param_hint="--into"
+        )
+    settings = _settings(root)
+    try:
+        manifest = verify_release(settings.dist_dir)
+        load_into_virtuoso(
+            settings.dist_dir, target, str(manifest["release"]), release_graphs(settings.dist_dir)
+        )
+    except ValueError as exc:
+        _fail(ReleaseUnavailable(str(exc)))
+    except ReleaseUnavailable as exc:
+        _fail(exc)
+    click.echo(f"release {manifest['release']} loaded into {target.split('@')[-1]}")
 
 
 def _client(root: Path | None):

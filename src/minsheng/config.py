@@ -29,7 +29,9 @@ class Settings:
     query_timeout: float = 10.0  # seconds a query may run; a request's `timeout` may only lower it
     query_processes: int = 4  # supervised query processes per web process; 0 runs queries in-process
     allowed_services: tuple[str, ...] = ()  # SERVICE endpoints a query may call; none by default
-    store_dir: Path | None = None  # a persistent pyoxigraph store (minsheng build --store); None: in memory
+    # Where queries run: None for the release in memory, a directory for a persistent pyoxigraph store
+    # (minsheng build --store DIR), or sparql+http://HOST:PORT/PATH for a remote SPARQL 1.1 endpoint.
+    store: str | None = None
 
     @property
     def data_dir(self) -> Path:

@@ -19,7 +19,7 @@ from itertools import islice
 import pyoxigraph
 from cachetools import LRUCache
 
-from . import errors, guard, negotiation
+from . import guard, negotiation
 from .config import Settings
 from .errors import MalformedQuery, MinshengError, UsageError
 from .namespaces import PREFIXES
@@ -121,7 +121,7 @@ def malformed(exc: SyntaxError, text: str) -> MalformedQuery:
 def kind_of(results: object) -> Kind:
     if isinstance(results, pyoxigraph.QueryBoolean):
         return Kind.BOOLEAN
-    if isinstance(results, pyoxigraph.QueryTriples):
+    if isinstance(results, pyoxigraph.QueryTriples | list):  # a list: triples from a remote store
         return Kind.GRAPH
     return Kind.SOLUTIONS
 
@@ -214,17 +214,19 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
         return Outcome(error=("QueryFailed", f"the query failed while running: {exc}", {}))
 
 
-_ERRORS: dict[str, type[MinshengError]] = {
-    cls.__name__: cls
-    for module in (errors, guard, negotiation)
-    for cls in vars(module).values()
-    if isinstance(cls, type) and issubclass(cls, MinshengError)
-} | {"QueryFailed": QueryFailed, "QueryTimeout": QueryTimeout, "QueryTooLong": QueryTooLong}
+def _error_classes(base: type[MinshengError]) -> dict[str, type[MinshengError]]:
+    found = {base.__name__: base}
+    for subclass in base.__subclasses__():
+        found |= _error_classes(subclass)
+    return found
 
 
 def raise_error(error: tuple[str, str, dict]) -> None:
+    """Raise, in this process, the error a query process reported (by class name, with its details)."""
+    from . import remote  # noqa: F401 - registers the remote store's error classes
+
     name, message, details = error
-    raise _ERRORS.get(name, MinshengError)(message, **details)
+    raise _error_classes(MinshengError).get(name, MinshengError)(message, **details)
 
 
 class Executor:

@@ -80,6 +80,10 @@ def parse_period(token: str) -> Period:
         iri = ID[f"period/{start}-to-{end_year}-{end_month}-mid"]
         begin, end = ID[f"instant/{start}"], ID[f"instant/{end_year}-{end_month}-mid"]
         span = GREGORIAN_INTERVAL[f"{end_year}-{end_month}-11T00:00:00/P10D"]
+        window_begin, window_end = (
+            ID[f"instant/{end_year}-{end_month}-11"],
+            ID[f"instant/{end_year}-{end_month}-21"],
+        )
         triples = [
             (iri, RDF.type, TIME.ProperInterval),
             (iri, RDFS.label, Literal(f"{start}至{end_year}年{int(end_month)}月中旬", lang="zh")),
@@ -95,6 +99,12 @@ def parse_period(token: str) -> Period:
             ),
             (span, RDF.type, TIME.ProperInterval),
             (span, TIME.inside, end),
+            # The window's own ends (days 11 to 20: the 21st is the first day after), so queries need no
+            # date arithmetic, which not every engine has.
+            (span, TIME.hasBeginning, window_begin),
+            (span, TIME.hasEnd, window_end),
+            *_instant(window_begin, f"{end_year}-{end_month}-11"),
+            *_instant(window_end, f"{end_year}-{end_month}-21"),
         ]
         return Period(iri, tuple(triples))
     raise BadPeriod(f"unknown period {token!r}: use 2024, 2024-01-01/P11M or 2024-01-01/2024-12-M")

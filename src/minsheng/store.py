@@ -69,18 +69,23 @@ class EmbeddedStore:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, pyoxigraph.NamedNode))
 
 
-def load_release(dist: Path, store_dir: Path | None = None) -> EmbeddedStore:
-    """The store of a verified release; refuse an incomplete or tampered one.
+def load_release(dist: Path, location: str | None = None):
+    """The store of a verified release (EmbeddedStore or RemoteStore); refuse an incomplete or tampered one.
 
-    Without `store_dir` the release is parsed into memory; with it, the persistent store written by
-    `minsheng build --store` is opened read-only (no parsing), after checking it holds the same release.
+    `location` None parses the release into memory; a directory opens the persistent store written by
+    `minsheng build --store` read-only (no parsing); sparql+http://… uses a remote endpoint. Both are checked
+    to hold the same release as dist/.
     """
     try:
         manifest = verify_release(dist)
     except ValueError as exc:
         raise ReleaseUnavailable(str(exc)) from exc
-    if store_dir is not None:
-        return EmbeddedStore(_open_persistent(store_dir, str(manifest["release"])), manifest, dist)
+    if location is not None and location.startswith(("sparql+http://", "sparql+https://")):
+        from .remote import open_remote
+
+        return open_remote(location, dist, manifest)
+    if location is not None:
+        return EmbeddedStore(_open_persistent(Path(location), str(manifest["release"])), manifest, dist)
     store = pyoxigraph.Store()
     _load(store, dist)
     return EmbeddedStore(store, manifest, dist)

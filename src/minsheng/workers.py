@@ -25,10 +25,10 @@ log = logging.getLogger("minsheng.workers")
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
-def _serve(connection: Connection, dist_dir: str, release_id: str, store_dir: str | None) -> None:
+def _serve(connection: Connection, dist_dir: str, release_id: str, location: str | None) -> None:
     """The query process: load the release once, then answer jobs until the pipe closes."""
     try:
-        store = load_release(Path(dist_dir), Path(store_dir) if store_dir else None)
+        store = load_release(Path(dist_dir), location)
         if store.release_id != release_id:
             raise ReleaseUnavailable(
                 f"the release on disk ({store.release_id}) is not the one being served ({release_id}); "
@@ -47,9 +47,9 @@ def _serve(connection: Connection, dist_dir: str, release_id: str, store_dir: st
 
 
 class QueryProcess:
-    def __init__(self, dist_dir: Path, release_id: str, store_dir: Path | None = None) -> None:
+    def __init__(self, dist_dir: Path, release_id: str, location: str | None = None) -> None:
         self.connection, child = _CONTEXT.Pipe()
-        arguments = (child, str(dist_dir), release_id, str(store_dir) if store_dir else None)
+        arguments = (child, str(dist_dir), release_id, location)
         self.process = _CONTEXT.Process(target=_serve, args=arguments, daemon=True, name="minsheng-query")
         self.process.start()
         child.close()
@@ -73,9 +73,9 @@ class QueryProcess:
 class QueryPool:
     """`size` query processes for one web process; `run` blocks for at most the deadline."""
 
-    def __init__(self, dist_dir: Path, release_id: str, size: int, store_dir: Path | None = None) -> None:
+    def __init__(self, dist_dir: Path, release_id: str, size: int, location: str | None = None) -> None:
         self.dist_dir = dist_dir
-        self.store_dir = store_dir
+        self.location = location
         self.release_id = release_id
         self.size = size
         self._idle: queue.Queue[QueryProcess] = queue.Queue()
@@ -91,9 +91,7 @@ class QueryPool:
         with self._lock:
             if self._started:
                 return
-            starting = [
-                QueryProcess(self.dist_dir, self.release_id, self.store_dir) for _ in range(self.size)
-            ]
+            starting = [QueryProcess(self.dist_dir, self.release_id, self.location) for _ in range(self.size)]
             for process in starting:
                 self._idle.put(process.wait_ready())
             self._started = True
@@ -136,7 +134,7 @@ class QueryPool:
 
         def start() -> None:
             try:
-                self._idle.put(QueryProcess(self.dist_dir, self.release_id, self.store_dir).wait_ready())
+                self._idle.put(QueryProcess(self.dist_dir, self.release_id, self.location).wait_ready())
             except ReleaseUnavailable as exc:
                 log.error("cannot replace a query process: %s", exc.message)
 

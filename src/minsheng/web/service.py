@@ -33,13 +33,13 @@ class Service:
 
     @classmethod
     def start(cls, settings: Settings) -> Service:
-        store = load_release(settings.dist_dir, settings.store_dir)
+        store = load_release(settings.dist_dir, settings.store)
         catalog = load_catalog(settings.queries_dir)
         regions = {s["code"].value: s["label"].value for s in store.query(REGION_CODES)}
         pool = None
         if settings.query_processes > 0:
             snapshot = snapshot_release(settings.dist_dir, store.manifest)
-            pool = QueryPool(snapshot, store.release_id, settings.query_processes, settings.store_dir)
+            pool = QueryPool(snapshot, store.release_id, settings.query_processes, settings.store)
         return cls(settings, store, Executor(store, settings, pool), catalog, regions)
 
     def local_path(self, iri: str) -> str | None:
