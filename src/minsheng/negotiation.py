@@ -104,6 +104,8 @@ MEDIA_ALIASES: dict[Kind, dict[str, str]] = {
         "application/xhtml+xml": "text/html",
     },
 }
+# rdflib's names for the graph formats, for the few documents rdflib writes (service description, VoID).
+RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
 # How an HTML page receives the answer it renders.
 HTML_CARRIER = {Kind.SOLUTIONS: JSON, Kind.BOOLEAN: JSON, Kind.GRAPH: N_TRIPLES}
 

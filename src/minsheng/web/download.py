@@ -11,7 +11,7 @@ from .. import __version__
 from ..errors import MinshengError, NotFound
 from ..execute import QueryRequest
 from ..export import CITATIONS_CSV, CONTEXT, OBSERVATIONS_CSV, OBSERVATIONS_METADATA
-from ..negotiation import JSON, Kind
+from ..negotiation import JSON, RDFLIB_FORMATS, Kind
 from ..release import DUMPS, MANIFEST
 from .answers import negotiate
 from .service import service
@@ -28,7 +28,6 @@ MEDIA_TYPES = {
     CONTEXT: "application/ld+json",
 }
 HEALTH_PROBE = "ASK { GRAPH ?g { ?s ?p ?o } }"
-_RDFLIB = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
 
 
 def _files() -> dict[str, dict[str, object]]:
@@ -81,7 +80,9 @@ def void() -> Response:
     from rdflib import Graph
 
     graph = Graph().parse(path, format="turtle")
-    return Response(graph.serialize(format=_RDFLIB[fmt.name], encoding="utf-8"), mimetype=fmt.media_type)
+    return Response(
+        graph.serialize(format=RDFLIB_FORMATS[fmt.name], encoding="utf-8"), mimetype=fmt.media_type
+    )
 
 
 @download.route("/health")

@@ -14,7 +14,7 @@ from rdflib.namespace import DCTERMS, RDF, VOID
 from ..errors import UnsupportedMediaType, UpdateRefused, UsageError
 from ..execute import QueryRequest
 from ..namespaces import sparql_prologue
-from ..negotiation import OFFERS, Kind
+from ..negotiation import OFFERS, RDFLIB_FORMATS, Kind
 from ..store import Dataset
 from .answers import negotiate, raw_response, run, table
 from .service import service
@@ -94,11 +94,8 @@ def _describe_service() -> Response:
         return Response(
             render_template("sparql.html", query=example, table=None, kind=None), mimetype="text/html"
         )
-    body = service_description(request.base_url).serialize(format=_RDFLIB[fmt.name], encoding="utf-8")
+    body = service_description(request.base_url).serialize(format=RDFLIB_FORMATS[fmt.name], encoding="utf-8")
     return Response(body, mimetype=fmt.media_type)
-
-
-_RDFLIB = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
 
 
 def service_description(endpoint_url: str) -> Graph:
