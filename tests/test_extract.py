@@ -170,6 +170,17 @@ def test_what_is_not_a_figure(text: str) -> None:
     assert extract(text, 2024) == []
 
 
+def test_targets_are_linked_to_the_actuals_beside_them() -> None:
+    text = (
+        "截至11月底，共新建中小学和幼儿园96所，新增学位10.09万个，"
+        "超额完成原定“新建成中小学、幼儿园70所，新增学位6万个”的目标。"
+    )
+    drafts = extract(text, 2024)
+    pairs = {d.written: drafts[d.target].written for d in drafts if d.target is not None}
+    assert pairs == {"96": "70", "10.09万": "6万"}
+    assert [d.value_type for d in drafts] == ["actual", "actual", "target", "target"]
+
+
 def test_offsets_point_at_the_written_figure() -> None:
     text = (ROOT / "data" / "sources" / "hangzhou-2024-minsheng.txt").read_text(encoding="utf-8")
     for draft in extract(text, 2024):
@@ -193,6 +204,7 @@ def test_extract_command_writes_a_draft_in_the_curation_format(tmp_path: Path) -
     result = minsheng("extract", str(report))
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["id"] for r in rows] == ["draft-1", "draft-2"]
     assert [(r["written"], r["value"], r["unit"], r["period"], r["value_type"]) for r in rows] == [
         ("1200", "1200", "num", "2025-01-01/P11M", "actual"),
         ("增长12.5%", "12.5", "percent", "2025-01-01/P11M", "yoy-change-rate"),

@@ -16,7 +16,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -90,6 +90,8 @@ class Draft:
     indicator: str  # a suggestion, or "" when nothing matches well
     quote: str  # the clause around the figure
     quote_start: int
+    sentence_start: int = 0
+    target: int | None = None  # for an actual: the index of the target draft it is measured against
 
 
 def _is_not_figure(text: str, start: int, end: int) -> bool:
@@ -244,20 +246,44 @@ def extract(text: str, year: int, indicators: dict[str, str] | None = None) -> l
                 suggest_indicator(clause, indicators),
                 clause,
                 clause_start,
+                sentence_start,
             )
         )
-    return drafts
+    return _pair_targets(drafts)
+
+
+def _pair_targets(drafts: list[Draft]) -> list[Draft]:
+    """Link each target (原定…目标) to the actual of the same unit beside it in the sentence, in order:
+    "新建学校96所，新增学位10.09万个，超额完成原定“新建70所，新增学位6万个”的目标"."""
+    paired = list(drafts)
+    taken: set[int] = set()
+    for index, target in enumerate(drafts):
+        if target.value_type != "target":
+            continue
+        for candidate, actual in enumerate(drafts):
+            same_sentence = actual.sentence_start == target.sentence_start
+            if (
+                same_sentence
+                and actual.value_type == "actual"
+                and actual.unit == target.unit
+                and candidate not in taken
+            ):
+                taken.add(candidate)
+                paired[candidate] = replace(actual, target=index)
+                break
+    return paired
 
 
 def draft_csv(drafts: list[Draft]) -> str:
-    """The drafts in the curation CSV format; id and region are left for the curator, offsets in the note."""
+    """The drafts in the curation CSV format, with provisional ids (draft-1, ...) that targets refer to; the
+    region is left for the curator, the offsets are in the note."""
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
     writer.writerow(OBSERVATION_COLUMNS)
-    for draft in drafts:
+    for number, draft in enumerate(drafts, 1):
         writer.writerow(
             [
-                "",
+                f"draft-{number}",
                 draft.indicator,
                 "",
                 draft.period,
@@ -268,7 +294,7 @@ def draft_csv(drafts: list[Draft]) -> str:
                 draft.qualifier,
                 "",
                 "",
-                "",
+                "" if draft.target is None else f"draft-{draft.target + 1}",
                 "",
                 draft.quote,
                 f"draft: characters {draft.start}-{draft.end}; check indicator, region and value type",
