@@ -1,0 +1,158 @@
+"""Synthetic releases for the benchmarks, built from the real model: the Gongshu report's graph copied for
+many (synthetic) county-level regions and years.
+
+Each copy is the real report graph with its IRIs renamed: data set, observations and their citations, the
+report, the region (a synthetic GB/T 2260-shaped code 99PPCC with labels in the region code list) and the
+reference periods (the year and its intervals). Quotes and offsets still point at the real report text, so
+every copy keeps the real structure, code lists and provenance. The N-Quads are written line by line, so a
+10-million-triple release takes a minute rather than the hours rdflib would need. No package on PyPI ships a
+well-kept GB/T 2260 list, so the county codes are generated.
+
+    .venv/bin/python bench/generate.py --triples 1000000 --out bench/releases/1m
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = "gongshu-2024-minsheng"
+BASE = "https://w3id.org/minsheng/"
+YEARS = range(2015, 2025)
+
+
+def regions(count: int) -> list[str]:
+    """Synthetic county-level codes 99PPCC: province PP (01-99), county CC (01-99)."""
+    return [f"99{p:02d}{c:02d}" for p in range(1, 100) for c in range(1, 100)][:count]
+
+
+NAMED_THING = re.compile(
+    r"(<https://w3id\.org/minsheng/id/(?:programme|facility|award|policy|organisation|place|event)/[^>#]+)"
+)
+
+
+def copy_lines(template: list[str], code: str, year: int) -> list[str]:
+    slug = f"synthetic-{code}-{year}"
+    replacements = (
+        (TEMPLATE, slug),
+        ("/id/region/330105>", f"/id/region/{code}>"),
+        ("/id/year/2024>", f"/id/year/{year}>"),
+        ("/gregorian-interval/2024-", f"/gregorian-interval/{year}-"),
+        ("/id/instant/2025-01-01>", f"/id/instant/{year + 1}-01-01>"),
+        ("/id/instant/2024-", f"/id/instant/{year}-"),
+        ("/id/period/2024-", f"/id/period/{year}-"),
+    )
+    out = []
+    for line in template:
+        if line.startswith(f"<{BASE}download/sources/"):
+            continue  # the report text is described once, by the real report's graph
+        if f"/download/sources/{TEMPLATE}.txt" in line:  # the citations keep pointing at the real text
+            line = line.replace(f"/download/sources/{TEMPLATE}.txt", "/download/sources/@@TEXT@@")
+        for old, new in replacements:
+            line = line.replace(old, new)
+        line = NAMED_THING.sub(rf"\1-{code}-{year}", line)  # each copy names its own things
+        out.append(line.replace("@@TEXT@@", f"{TEMPLATE}.txt"))
+    return out
+
+
+def vocabulary_lines(codes: list[str], years: list[int], ontology: str) -> list[str]:
+    """The region concepts and year periods the copies use, in the vocabulary graph."""
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    time = "http://www.w3.org/2006/time#"
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    lines = []
+    for code in codes:
+        region = f"<{BASE}id/region/{code}>"
+        for triple in (
+            f"<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{skos}Concept>",
+            f"<{skos}inScheme> <{BASE}def/scheme/region>",
+            f"<{skos}broader> <{BASE}id/region/{code[:4]}00>",
+            f'<{skos}notation> "{code}"',
+            f'<{skos}prefLabel> "合成县{code}"@zh',
+            f'<{skos}prefLabel> "Synthetic county {code}"@en',
+        ):
+            lines.append(f"{region} {triple} <{ontology}> .")
+    for year in years:
+        if year == 2024:
+            continue  # the real release already describes 2024
+        period = f"<http://reference.data.gov.uk/id/year/{year}>"
+        begin, end = f"<{BASE}id/instant/{year}-01-01>", f"<{BASE}id/instant/{year + 1}-01-01>"
+        lines += [
+            f"{period} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{time}ProperInterval>"
+            f" <{ontology}> .",
+            f"{period} <{time}hasBeginning> {begin} <{ontology}> .",
+            f"{period} <{time}hasEnd> {end} <{ontology}> .",
+            f'{period} <http://www.w3.org/2000/01/rdf-schema#label> "the year {year}"@en <{ontology}> .',
+            f'{begin} <{time}inXSDDate> "{year}-01-01"^^<{xsd}date> <{ontology}> .',
+            f'{end} <{time}inXSDDate> "{year + 1}-01-01"^^<{xsd}date> <{ontology}> .',
+        ]
+    return lines
+
+
+def generate(triples: int, out: Path, dist: Path) -> int:
+    """Write a release of about `triples` quads to `out` (its dist/ layout); the number of quads written."""
+    lines = (dist / "minsheng.nq").read_text(encoding="utf-8").splitlines()
+    template = [line for line in lines if line.endswith(f"<{BASE}graph/{TEMPLATE}> .")]
+    base = [line for line in lines if not line.endswith(f"<{BASE}graph/{TEMPLATE}> .")]
+    copies = max(1, (triples - len(base)) // len(template))
+    per_year = -(-copies // len(YEARS))
+    codes = regions(per_year)
+    ontology = f"{BASE}graph/ontology"
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with (out / "minsheng.nq").open("w", encoding="utf-8") as nq:
+        for line in [*base, *vocabulary_lines(codes, list(YEARS), ontology)]:
+            nq.write(line + "\n")
+            written += 1
+        made = 0
+        for code in codes:
+            for year in YEARS:
+                if made == copies:
+                    break
+                for line in copy_lines(template, code, year):
+                    nq.write(line + "\n")
+                    written += 1
+                made += 1
+    shutil.copy(dist / "void.ttl", out / "void.ttl")
+    (out / "sources").mkdir(exist_ok=True)
+    for text in (dist / "sources").glob("*.txt"):
+        shutil.copy(text, out / "sources" / text.name)
+    files = ["minsheng.nq", "void.ttl", *(f"sources/{t.name}" for t in (out / "sources").glob("*.txt"))]
+    manifest = {
+        "release": f"synthetic-{written}",
+        "software_version": "bench",
+        "triples": written,
+        "files": {
+            name: {
+                "sha256": hashlib.sha256((out / name).read_bytes()).hexdigest(),
+                "bytes": (out / name).stat().st_size,
+            }
+            for name in sorted(files)
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return written
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--triples", type=int, required=True, help="about how many quads")
+    parser.add_argument("--out", type=Path, required=True, help="the release directory to write")
+    options = parser.parse_args()
+    dist = ROOT / "dist"
+    if not (dist / "minsheng.nq").exists():
+        print("build the real release first: make build", file=sys.stderr)
+        return 2
+    written = generate(options.triples, options.out, dist)
+    print(f"{written} quads written to {options.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
