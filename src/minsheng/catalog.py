@@ -115,6 +115,13 @@ class _Rejected(ValueError):
     """A parameter value with a reason more specific than 'not the expected type'."""
 
 
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword outside comment lines."""
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    found = _FORM.search(body)
+    return found.group(1).upper() if found else "SELECT"
+
+
 @dataclass(frozen=True)
 class CannedQuery:
     name: str
@@ -133,10 +140,7 @@ class CannedQuery:
 
     @property
     def form(self) -> str:
-        """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword outside comments."""
-        body = "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("#"))
-        found = _FORM.search(body)
-        return found.group(1).upper() if found else "SELECT"
+        return query_form(self.text)
 
     def bind(
         self, given: Mapping[str, str], known_regions: Mapping[str, str] | None = None

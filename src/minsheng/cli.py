@@ -140,7 +140,7 @@ def serve(
     """Serve the release in dist/ under gunicorn, each query in a supervised process with a deadline."""
     from gunicorn.app.base import BaseApplication
 
-    from .store import ReleaseUnavailable
+    from .store import ReleaseUnavailable, is_remote
     from .web import create_app
     from .web.access import configure_logging
 
@@ -150,7 +150,7 @@ def serve(
         query_processes=query_processes,
         query_timeout=query_timeout,
         allowed_services=tuple(allowed_services),
-        store=store if store is None or "://" in store else str(Path(store).resolve()),
+        store=store if store is None or is_remote(store) else str(Path(store).resolve()),
     )
     try:
         app = create_app(settings)  # load once before forking, so a bad release stops here with its reason

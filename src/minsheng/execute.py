@@ -263,15 +263,10 @@ class Executor:
             )
         with self._lock:
             kind = self._kinds.get(request) if use_cache else None
-        if kind is not None:
-            fmt = _carrier(pick(kind), kind)
-            with self._lock:
-                cached = self._bodies.get((request, fmt.name))
+            cached = None if kind is None else self._bodies.get((request, _carrier(pick(kind), kind).name))
             if cached is not None:
-                with self._lock:
-                    self.hits += 1
+                self.hits += 1
                 return cached
-        with self._lock:
             self.misses += 1
         chosen: dict[str, str | None] = {}
         refusals: dict[str, MinshengError] = {}

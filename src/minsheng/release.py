@@ -252,17 +252,21 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         (staging / MANIFEST).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
-        old = dist.with_name(f".{dist.name}-old")
-        if old.exists():
-            shutil.rmtree(old)
-        if dist.exists():
-            dist.rename(old)
-        staging.rename(dist)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_directory(staging, dist)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
+
+
+def replace_directory(staging: Path, target: Path) -> None:
+    """Put a finished directory in place of target by renames: readers see the old or the new, never half."""
+    old = target.with_name(f".{target.name}-old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def verify_release(dist: Path) -> dict[str, object]:

@@ -23,15 +23,14 @@ import pyoxigraph
 from rdflib import Graph
 from rdflib.namespace import RDFS, VOID
 
+from .catalog import query_form
 from .errors import MalformedQuery
 from .namespaces import BASE, GRAPH
 from .store import Dataset, ReleaseUnavailable
 
-SCHEMES = ("sparql+http://", "sparql+https://")
 RELEASE_GRAPH = str(GRAPH) + "release"
 RELEASE_MARKER = """SELECT ?release WHERE {
   GRAPH <%s> { <%sdata/> <http://www.w3.org/2002/07/owl#versionInfo> ?release } }"""
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _COMMENT = re.compile(r"(?m)^\s*#.*$")
 
@@ -41,10 +40,6 @@ class RemoteFailed(ReleaseUnavailable):
 
     http_status = 502
     kind = "remote-store-failed"
-
-
-def is_remote(location: str | None) -> bool:
-    return bool(location) and location.startswith(SCHEMES)  # type: ignore[union-attr]
 
 
 @dataclass
@@ -75,7 +70,7 @@ class RemoteStore:
             text = _bind(text, substitutions)
         if base_iri and not re.match(r"\s*BASE\b", text, re.IGNORECASE):
             text = f"BASE <{base_iri}>\n{text}"
-        form = _form(text)
+        form = query_form(text)
         accept = "text/turtle" if form in ("CONSTRUCT", "DESCRIBE") else "application/sparql-results+json"
         defaults = dataset.default_graphs or (() if dataset.named_graphs else tuple(self.graphs))
         named = dataset.named_graphs or (() if dataset.default_graphs else tuple(self.graphs))
@@ -102,11 +97,6 @@ class RemoteStore:
             raise RemoteFailed(f"the remote store answered {exc.code}: {message}") from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise RemoteFailed(f"the remote store {self.endpoint} did not answer: {exc}") from exc
-
-
-def _form(text: str) -> str:
-    found = _FORM.search(_COMMENT.sub("", text))
-    return found.group(1).upper() if found else "SELECT"
 
 
 def _bind(text: str, substitutions: dict[pyoxigraph.Variable, pyoxigraph.Term]) -> str:

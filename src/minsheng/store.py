@@ -11,16 +11,22 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph
 
 from .errors import MinshengError
 from .namespaces import GRAPH
-from .release import MANIFEST, verify_release
+from .release import MANIFEST, replace_directory, verify_release
 
 VOID_GRAPH = pyoxigraph.NamedNode(str(GRAPH) + "void")
+REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
+
+
+def is_remote(location: str | None) -> bool:
+    """Whether a --store location names a remote SPARQL endpoint rather than a directory."""
+    return location is not None and location.startswith(REMOTE_SCHEMES)
 
 
 class ReleaseUnavailable(MinshengError):
@@ -44,6 +50,7 @@ class EmbeddedStore:
     store: pyoxigraph.Store
     manifest: dict[str, object]
     dist_dir: Path
+    _graphs: list[str] | None = field(default=None, init=False, repr=False)
 
     @property
     def release_id(self) -> str:
@@ -66,7 +73,11 @@ class EmbeddedStore:
         return self.store.query(text, **options)
 
     def graph_names(self) -> list[str]:
-        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, pyoxigraph.NamedNode))
+        # Asked on every query (the FROM check) and page: the store is read-only, so read them once.
+        if self._graphs is None:
+            named = self.store.named_graphs()
+            self._graphs = sorted(g.value for g in named if isinstance(g, pyoxigraph.NamedNode))
+        return self._graphs
 
 
 def load_release(dist: Path, location: str | None = None):
@@ -80,7 +91,7 @@ def load_release(dist: Path, location: str | None = None):
         manifest = verify_release(dist)
     except ValueError as exc:
         raise ReleaseUnavailable(str(exc)) from exc
-    if location is not None and location.startswith(("sparql+http://", "sparql+https://")):
+    if is_remote(location):
         from .remote import open_remote
 
         return open_remote(location, dist, manifest)
@@ -129,12 +140,7 @@ def write_persistent(dist: Path, store_dir: Path, release_id: str) -> None:
         store.flush()
         del store  # closes the database before it moves
         (staging / STORE_RELEASE).write_text(json.dumps({"release": release_id}) + "\n", encoding="utf-8")
-        old = store_dir.with_name(f".{store_dir.name}-old")
-        shutil.rmtree(old, ignore_errors=True)
-        if store_dir.exists():
-            store_dir.rename(old)
-        staging.rename(store_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        replace_directory(staging, store_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -15,7 +15,7 @@ from flask import Response, g, request
 
 from ..errors import ParameterError
 from ..execute import QueryAnswer, QueryRequest
-from ..negotiation import Format, Kind, choose
+from ..negotiation import JSON, Format, Kind, choose
 from .service import service
 
 NUMERIC = {
@@ -114,6 +114,12 @@ def table(answer: QueryAnswer) -> Table:
     columns = data["head"].get("vars", [])
     rows = [[cell(binding.get(c)) for c in columns] for binding in data["results"]["bindings"]]
     return Table(columns, rows, truncated=answer.truncated)
+
+
+def select(query: QueryRequest) -> list[dict[str, dict[str, str]]]:
+    """The SPARQL JSON bindings of a SELECT the pages run for themselves (cached like any other query)."""
+    answer = service().executor.run(query, lambda kind: JSON)
+    return json.loads(answer.body)["results"]["bindings"]
 
 
 def negotiate(kind: Kind, format_name: str | None = None) -> Format:

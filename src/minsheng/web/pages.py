@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, render_template, request
 
 from ..execute import QueryRequest
 from ..namespaces import sparql_prologue
 from ..negotiation import Kind
-from .answers import link, negotiate
+from .answers import link, negotiate, select
 from .download import void
 from .service import service
 
@@ -43,8 +41,7 @@ SELECT ?report ?title ?label ?text WHERE {
 
 
 def _rows(text: str) -> list[dict[str, str]]:
-    answer = service().executor.run(QueryRequest(text), lambda kind: negotiate(kind, "json"))
-    return [{k: v["value"] for k, v in row.items()} for row in json.loads(answer.body)["results"]["bindings"]]
+    return [{k: v["value"] for k, v in row.items()} for row in select(QueryRequest(text))]
 
 
 @pages.route("/")

@@ -7,7 +7,6 @@ labels, links, incoming links and, for an observation, its source sentence highl
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from ..errors import NotFound
 from ..execute import QueryRequest
 from ..negotiation import Kind, by_extension
 from ..store import Dataset
-from .answers import link, negotiate, raw_response, term_cell
+from .answers import link, negotiate, raw_response, select, term_cell
 from .service import service
 
 resources = Blueprint("resources", __name__)
@@ -84,11 +83,8 @@ def _triples(body: bytes) -> list[pyoxigraph.Triple]:
 
 
 def _labels(resource: pyoxigraph.NamedNode) -> dict[str, dict[str, str]]:
-    answer = service().executor.run(
-        QueryRequest(LABELS, (("resource", resource),)), lambda kind: negotiate(kind, "json")
-    )
     labels: dict[str, dict[str, str]] = {}
-    for row in json.loads(answer.body)["results"]["bindings"]:
+    for row in select(QueryRequest(LABELS, (("resource", resource),))):
         labels.setdefault(row["iri"]["value"], {})[row["label"].get("xml:lang", "")] = row["label"]["value"]
     return labels
 
@@ -130,12 +126,9 @@ def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.Named
     own = [t for t in triples if t.subject.value == iri]
     children = [t for t in triples if t.subject.value != iri]
     names = {t.object.language or "": t.object.value for t in own if t.predicate.value in LABEL_PREDICATES}
-    incoming_answer = service().executor.run(
-        QueryRequest(INCOMING, (("resource", resource),)), lambda kind: negotiate(kind, "json")
-    )
     incoming = [
         (term_cell(pyoxigraph.NamedNode(row["p"]["value"])), _cell(row["s"]))
-        for row in json.loads(incoming_answer.body)["results"]["bindings"]
+        for row in select(QueryRequest(INCOMING, (("resource", resource),)))
     ]
 
     def rows(selected: list[pyoxigraph.Triple]) -> list[tuple]:
@@ -207,13 +200,13 @@ def dereference(path: str) -> Response:
     fmt = negotiate(Kind.GRAPH, format_name)
     carrier = negotiate(Kind.GRAPH, "nt") if fmt.is_html else fmt
     answer = svc.executor.run(query, lambda kind: carrier)
-    if not answer.body.strip() or (carrier.name == "nt" and not _triples(answer.body)):
+    triples = _triples(answer.body) if carrier.name == "nt" else None
+    if not answer.body.strip() or triples == []:
         raise NotFound(f"nothing is known about <{iri}>: no resource, term or graph has this IRI")
     if fmt.is_html and is_graph:
-        count = len(_triples(answer.body))
-        return Response(render_template("graph.html", iri=iri, triples=count), mimetype="text/html")
+        return Response(render_template("graph.html", iri=iri, triples=len(triples)), mimetype="text/html")
     if fmt.is_html:
-        return _page(iri, _triples(answer.body), resource)
+        return _page(iri, triples, resource)
     return raw_response(answer)
 
 
@@ -263,9 +256,8 @@ def ontology() -> Response:
         answer = svc.executor.run(QueryRequest(DESCRIBE_GRAPH, (("graph", graph_iri),)), lambda kind: fmt)
         return raw_response(answer)
     text = "PREFIX dct: <http://purl.org/dc/terms/>\n" + ONTOLOGY_TERMS
-    answer = svc.executor.run(QueryRequest(text), lambda kind: negotiate(kind, "json"))
     terms: dict[str, list[dict[str, str]]] = {}
-    for row in json.loads(answer.body)["results"]["bindings"]:
+    for row in select(QueryRequest(text)):
         terms.setdefault(row["kind"]["value"], []).append(
             {
                 "iri": row["term"]["value"],
