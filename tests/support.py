@@ -26,6 +26,33 @@ class Server(str):
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
+def run_cli(
+    *args: str, stdin: str | None = None, seed: str | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """`minsheng ARGS` as a user runs it, in a subprocess; `seed` fixes PYTHONHASHSEED."""
+    import os
+
+    env = {**os.environ, "PYTHONHASHSEED": seed} if seed is not None else None
+    return subprocess.run(
+        [sys.executable, "-m", "minsheng.cli", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Terminate a process, and kill it if it has not exited within 30 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -57,11 +84,7 @@ def running_server(root: Path, *options: str, workers: int = 2) -> Iterator[Serv
     try:
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.unlink(missing_ok=True)
 
 

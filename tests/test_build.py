@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyoxigraph
 import pytest
 
 from minsheng.namespaces import sparql_prologue
+from support import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -149,18 +147,6 @@ def test_named_things_are_typed_labelled_and_cited(store: pyoxigraph.Store) -> N
     assert store.query(
         sparql_prologue() + "ASK { ?a a ms:Award ; rdfs:label '全国医养结合示范机构'@zh }",
         use_default_graph_as_union=True,
-    )
-
-
-def run_cli(*args: str, seed: str = "0") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONHASHSEED": seed}
-    return subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
     )
 
 

@@ -6,19 +6,13 @@ import csv
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
+
+from support import run_cli
 
 
 def minsheng(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", *args, "--root", str(root)],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, "--root", str(root), stdin=stdin)
 
 
 def test_query_prints_csv_or_the_asked_format(release_dir: Path) -> None:

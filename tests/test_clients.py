@@ -21,6 +21,7 @@ from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, XML, SPARQLWrapper
 
+from support import run_cli
 from tools import COMUNICA, require
 
 LIFTS = """PREFIX ms: <https://w3id.org/minsheng/def/>
@@ -152,14 +153,6 @@ def test_malformed_query_is_a_400_with_the_parsers_message(server: str) -> None:
 
 
 def test_refuses_to_start_without_a_release(tmp_path: Path) -> None:
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", "serve", "--root", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("serve", "--root", str(tmp_path))
     assert result.returncode == 2
     assert "manifest.json is missing" in result.stderr

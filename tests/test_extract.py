@@ -7,7 +7,6 @@ import csv
 import io
 import re
 import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from minsheng.extract import extract, read_indicators
 from minsheng.periods import parse_period
+from support import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = ("value", "unit", "qualifier", "period", "value_type", "indicator")
@@ -189,13 +189,7 @@ def test_offsets_point_at_the_written_figure() -> None:
 
 
 def minsheng(*args: str, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", *args, "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, "--root", str(root))
 
 
 def test_extract_command_writes_a_draft_in_the_curation_format(tmp_path: Path) -> None:

@@ -10,8 +10,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -29,7 +27,7 @@ from rdflib import Dataset, URIRef
 from minsheng.config import Settings
 from minsheng.release import write_release
 from minsheng.web import create_app
-from support import Server, running_server
+from support import Server, run_cli, running_server
 
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DEADLINE = 2.0
@@ -419,13 +417,7 @@ def test_a_rebuild_or_tampering_does_not_change_what_a_running_server_serves(
         assert status == 200 and len(json.loads(body)["results"]["bindings"]) >= 15
         (root / "dist" / "minsheng.nq").write_text("garbage", encoding="utf-8")
         assert get(served + "/health")[0] == 200
-    refused = subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", "serve", "--root", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = run_cli("serve", "--root", str(root))
     assert refused.returncode == 2 and "does not match its checksum" in refused.stderr  # never starts
 
 

@@ -19,7 +19,7 @@ from rdflib.namespace import VOID
 
 from minsheng.config import Settings
 from minsheng.release import write_release
-from support import running_server
+from support import run_cli, running_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"
 BASE = "https://w3id.org/minsheng/"
@@ -64,19 +64,10 @@ def test_the_2021_reform_is_modelled(store: pyoxigraph.Store) -> None:
 
 
 def test_a_figure_in_a_territory_that_no_longer_existed_fails_the_build(project_copy: Path) -> None:
-    import subprocess
-    import sys
-
     csv = project_copy / "data" / "reports" / "gongshu-2024-minsheng.csv"
     text = csv.read_text(encoding="utf-8")
     csv.write_text(text.replace("lift-retrofit,lift-retrofit,330105,", "lift-retrofit,lift-retrofit,330103,"))
-    result = subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", "build", "--root", str(project_copy)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run_cli("build", "--root", str(project_copy))
     assert result.returncode == 1
     assert "obs/lift-retrofit" in result.stderr and "outside the validity of its region" in result.stderr
 

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from support import canned_answer, canned_paths, running_server
+from support import canned_answer, canned_paths, run_cli, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def minsheng(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +19,7 @@ def persistent(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> t
     root = tmp_path_factory.mktemp("persistent")
     shutil.copytree(release_dir.parent, root / "project", ignore=shutil.ignore_patterns(".dist-*"))
     store = root / "store"
-    result = minsheng("build", "--root", str(root / "project"), "--store", str(store))
+    result = run_cli("build", "--root", str(root / "project"), "--store", str(store))
     assert result.returncode == 0, result.stderr
     assert (store / "release.json").is_file()
     return root / "project", store
@@ -48,10 +36,10 @@ def test_a_store_of_another_release_or_no_store_is_refused(persistent, tmp_path:
     project, store = persistent
     (store / "release.json").write_text('{"release": "0000000000000000"}\n', encoding="utf-8")
     try:
-        result = minsheng("serve", "--root", str(project), "--store", str(store))
+        result = run_cli("serve", "--root", str(project), "--store", str(store))
         assert result.returncode == 2 and "holds release 0000000000000000" in result.stderr
     finally:
         release = json.loads((project / "dist" / "manifest.json").read_text())["release"]
         (store / "release.json").write_text(json.dumps({"release": release}) + "\n", encoding="utf-8")
-    empty = minsheng("serve", "--root", str(project), "--store", str(tmp_path))
+    empty = run_cli("serve", "--root", str(project), "--store", str(tmp_path))
     assert empty.returncode == 2 and "is not a minsheng store" in empty.stderr

@@ -7,14 +7,13 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from support import canned_answer, canned_paths, free_port, running_server
+from support import canned_answer, canned_paths, free_port, run_cli, running_server, stop
 from tools import require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,11 +61,7 @@ def virtuoso(release_dir: Path, tmp_path_factory: pytest.TempPathFactory):
             pass
         yield f"isql://dba:dba@127.0.0.1:{isql_port}", f"http://127.0.0.1:{http_port}/sparql"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 
@@ -74,13 +69,7 @@ def test_virtuoso_serves_every_canned_query_like_the_embedded_store(
     virtuoso: tuple[str, str], release_dir: Path, server: str
 ) -> None:
     isql, endpoint = virtuoso
-    loaded = subprocess.run(
-        [sys.executable, "-m", "minsheng.cli", "load", "--into", isql, "--root", str(release_dir.parent)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    loaded = run_cli("load", "--into", isql, "--root", str(release_dir.parent))
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     with running_server(release_dir.parent, "--store", "sparql+" + endpoint) as remote:
         for path in canned_paths(ROOT / "queries"):
