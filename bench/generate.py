@@ -37,35 +37,42 @@ NAMED_THING = re.compile(
 )
 
 
+PERIOD_IRI = re.compile(
+    r"<(?:http://reference\.data\.gov\.uk/id/|https://w3id\.org/minsheng/id/(?:instant|period)/)[^>]*>"
+)
+TEMPLATE_YEAR = 2024
+GYEAR = '"{}"^^<http://www.w3.org/2001/XMLSchema#gYear>'
+
+
+def shift_year(text: str, year: int) -> str:
+    """The template year's dates moved to `year` (and the year after it, for period ends)."""
+    return (
+        text.replace(str(TEMPLATE_YEAR + 1), "@@NEXT@@")
+        .replace(str(TEMPLATE_YEAR), str(year))
+        .replace("@@NEXT@@", str(year + 1))
+    )
+
+
 def copy_lines(template: list[str], code: str, year: int) -> list[str]:
     slug = f"synthetic-{code}-{year}"
-    replacements = (
-        (TEMPLATE, slug),
-        ("/id/region/330105>", f"/id/region/{code}>"),
-        ("/id/year/2024>", f"/id/year/{year}>"),
-        ("/gregorian-interval/2024-", f"/gregorian-interval/{year}-"),
-        ("/id/instant/2025-01-01>", f"/id/instant/{year + 1}-01-01>"),
-        ("/id/instant/2024-", f"/id/instant/{year}-"),
-        ("/id/period/2024-", f"/id/period/{year}-"),
-    )
     out = []
     for line in template:
         if line.startswith(f"<{BASE}download/sources/"):
             continue  # the report text is described once, by the real report's graph
         if f"/download/sources/{TEMPLATE}.txt" in line:  # the citations keep pointing at the real text
             line = line.replace(f"/download/sources/{TEMPLATE}.txt", "/download/sources/@@TEXT@@")
-        for old, new in replacements:
-            line = line.replace(old, new)
+        line = line.replace(TEMPLATE, slug).replace("/id/region/330105>", f"/id/region/{code}>")
+        line = PERIOD_IRI.sub(lambda iri: shift_year(iri.group(0), year), line)
+        line = line.replace(GYEAR.format(TEMPLATE_YEAR), GYEAR.format(year))  # ms:programmeYear
         line = NAMED_THING.sub(rf"\1-{code}-{year}", line)  # each copy names its own things
         out.append(line.replace("@@TEXT@@", f"{TEMPLATE}.txt"))
     return out
 
 
-def vocabulary_lines(codes: list[str], years: list[int], ontology: str) -> list[str]:
-    """The region concepts and year periods the copies use, in the vocabulary graph."""
+def vocabulary_lines(codes: list[str], years: list[int], base: list[str]) -> list[str]:
+    """The region concepts and the periods of every year the copies use, in the vocabulary graph."""
     skos = "http://www.w3.org/2004/02/skos/core#"
-    time = "http://www.w3.org/2006/time#"
-    xsd = "http://www.w3.org/2001/XMLSchema#"
+    ontology = f"<{BASE}graph/ontology>"
     lines = []
     for code in codes:
         region = f"<{BASE}id/region/{code}>"
@@ -77,21 +84,18 @@ def vocabulary_lines(codes: list[str], years: list[int], ontology: str) -> list[
             f'<{skos}prefLabel> "合成县{code}"@zh',
             f'<{skos}prefLabel> "Synthetic county {code}"@en',
         ):
-            lines.append(f"{region} {triple} <{ontology}> .")
+            lines.append(f"{region} {triple} {ontology} .")
+    # The template year's periods and instants (year, intervals, fuzzy mid-month windows), once per year.
+    periods = [
+        line
+        for line in base
+        if line.endswith(f"{ontology} .")
+        and (match := PERIOD_IRI.match(line))
+        and str(TEMPLATE_YEAR) in match.group(0)
+    ]
     for year in years:
-        if year == 2024:
-            continue  # the real release already describes 2024
-        period = f"<http://reference.data.gov.uk/id/year/{year}>"
-        begin, end = f"<{BASE}id/instant/{year}-01-01>", f"<{BASE}id/instant/{year + 1}-01-01>"
-        lines += [
-            f"{period} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{time}ProperInterval>"
-            f" <{ontology}> .",
-            f"{period} <{time}hasBeginning> {begin} <{ontology}> .",
-            f"{period} <{time}hasEnd> {end} <{ontology}> .",
-            f'{period} <http://www.w3.org/2000/01/rdf-schema#label> "the year {year}"@en <{ontology}> .',
-            f'{begin} <{time}inXSDDate> "{year}-01-01"^^<{xsd}date> <{ontology}> .',
-            f'{end} <{time}inXSDDate> "{year + 1}-01-01"^^<{xsd}date> <{ontology}> .',
-        ]
+        if year != TEMPLATE_YEAR:
+            lines += [shift_year(line, year) for line in periods]
     return lines
 
 
@@ -103,11 +107,10 @@ def generate(triples: int, out: Path, dist: Path) -> int:
     copies = max(1, (triples - len(base)) // len(template))
     per_year = -(-copies // len(YEARS))
     codes = regions(per_year)
-    ontology = f"{BASE}graph/ontology"
     out.mkdir(parents=True, exist_ok=True)
     written = 0
     with (out / "minsheng.nq").open("w", encoding="utf-8") as nq:
-        for line in [*base, *vocabulary_lines(codes, list(YEARS), ontology)]:
+        for line in [*base, *vocabulary_lines(codes, list(YEARS), base)]:
             nq.write(line + "\n")
             written += 1
         made = 0
