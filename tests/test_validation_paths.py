@@ -125,7 +125,9 @@ def test_a_shape_the_compiler_does_not_know_is_refused() -> None:
         compile_shapes(shapes)
 
 
-def test_a_synthetic_benchmark_release_is_valid(release_dir: Path, tmp_path: Path, settings: Settings) -> None:
+def test_a_synthetic_benchmark_release_is_valid(
+    release_dir: Path, tmp_path: Path, settings: Settings
+) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         from generate import generate
