@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COMUNICA_VERSION := 4.5.0
 COMUNICA := .tools/node/node_modules/.bin/comunica-sparql
 
-.PHONY: setup build serve test lint tools system-tools load clean
+.PHONY: setup build serve test lint tools system-tools load bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -54,5 +54,12 @@ load: build
 	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq --no-install-recommends wrk
 	$(PY) bench/load.py
 
+# The scale and speed benchmark of issue 5 (bench/README.md): synthetic releases of 100k, 1M and 10M quads, the
+# canned queries on each, HTTP against rdflib-endpoint. About 20 minutes; BENCH_ARGS="--sizes 100000" for less.
+bench: build
+	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq --no-install-recommends wrk
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 clean:
-	rm -rf dist build $(VENV) .tools .pytest_cache
+	rm -rf dist build $(VENV) .tools .pytest_cache bench/releases

@@ -99,6 +99,11 @@ def vocabulary_lines(codes: list[str], years: list[int], base: list[str]) -> lis
     return lines
 
 
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
 def generate(triples: int, out: Path, dist: Path) -> int:
     """Write a release of about `triples` quads to `out` (its dist/ layout); the number of quads written."""
     lines = (dist / "minsheng.nq").read_text(encoding="utf-8").splitlines()
@@ -133,7 +138,7 @@ def generate(triples: int, out: Path, dist: Path) -> int:
         "triples": written,
         "files": {
             name: {
-                "sha256": hashlib.sha256((out / name).read_bytes()).hexdigest(),
+                "sha256": sha256_of(out / name),
                 "bytes": (out / name).stat().st_size,
             }
             for name in sorted(files)

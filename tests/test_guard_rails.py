@@ -144,7 +144,16 @@ def test_a_long_query_is_413(limited) -> None:
     assert response.get_json()["limit"] == 300
 
 
-@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/csv", "text/turtle"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+        "text/turtle",
+    ],
+)
 def test_a_cut_result_says_so(limited, accept: str) -> None:
     text = (
         "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
@@ -156,8 +165,10 @@ def test_a_cut_result_says_so(limited, accept: str) -> None:
     assert response.headers["X-SPARQL-MaxRows"] == "5" and "cut at 5 rows" in response.headers["Warning"]
     if accept == "application/sparql-results+json":
         assert len(response.get_json()["results"]["bindings"]) == 5
-    elif accept == "text/csv":
+    elif accept in ("text/csv", "text/tab-separated-values"):
         assert len(response.get_data(as_text=True).strip().splitlines()) == 6  # header and 5 rows
+    elif accept == "application/sparql-results+xml":
+        assert response.get_data().count(b"<result>") == 5
     whole = limited.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 5"})
     assert "X-SPARQL-MaxRows" not in whole.headers
     page = limited.get("/sparql", query_string={"query": text}, headers={"Accept": "text/html"})

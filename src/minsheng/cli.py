@@ -165,6 +165,14 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
     metavar="URL",
     help="A SPARQL endpoint queries may call with SERVICE (repeatable); none by default.",
 )
+@click.option(
+    "--result-cache",
+    "result_cache_size",
+    default=Settings.result_cache_size,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="Serialised answers kept per web process (0 turns the result cache off).",
+)
 @STORE_OPTION
 def serve(
     root: Path | None,
@@ -174,6 +182,7 @@ def serve(
     query_processes: int,
     query_timeout: float,
     allowed_services: tuple[str, ...],
+    result_cache_size: int,
     store: str | None,
 ) -> None:
     """Serve the release in dist/ under gunicorn, each query in a supervised process with a deadline."""
@@ -189,6 +198,7 @@ def serve(
         query_processes=query_processes,
         query_timeout=query_timeout,
         allowed_services=tuple(allowed_services),
+        result_cache_size=result_cache_size,
         store=store if store is None or is_remote(store) else str(Path(store).resolve()),
     )
     try:

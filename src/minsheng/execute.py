@@ -8,7 +8,9 @@ in-process (the CLI) or in supervised query processes with a deadline (the serve
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import threading
@@ -138,7 +140,62 @@ def _json_term(term: pyoxigraph.Term) -> dict[str, str]:
     raise UsageError("RDF-star triple terms are not supported in results")
 
 
+# A native serialisation may grow to this many bytes; a larger answer is redone row by row and cut at the
+# row limit, so a huge result never sits whole in memory.
+NATIVE_BUDGET = 32 * 1024 * 1024
+
+
+class _CappedBuffer(io.RawIOBase):
+    """Collects what pyoxigraph writes and stops it (OSError) past the budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.data = bytearray()
+        self.budget = budget
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: bytes) -> int:  # type: ignore[override]
+        self.data += chunk
+        if len(self.data) > self.budget:
+            raise OSError("answer larger than the native serialisation budget")
+        return len(chunk)
+
+
+def _count_rows(body: bytes, engine_format: pyoxigraph.QueryResultsFormat) -> int:
+    if engine_format == pyoxigraph.QueryResultsFormat.TSV:  # one line per row; newlines in values are escaped
+        return body.count(b"\n") - 1
+    if engine_format == pyoxigraph.QueryResultsFormat.XML:  # "<" in values is escaped
+        return body.count(b"<result>") + body.count(b"<result/>")
+    if engine_format == pyoxigraph.QueryResultsFormat.CSV:
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
+    return len(json.loads(body)["results"]["bindings"])
+
+
 def _serialise_solutions(
+    results: pyoxigraph.QuerySolutions,
+    fmt: Format,
+    max_rows: int,
+    again: Callable[[], pyoxigraph.QuerySolutions],
+) -> tuple[bytes, int, bool]:
+    """The library's own serialiser (2-3x faster than building rows in Python). An answer over the row
+    limit is parsed back and cut; one over the byte budget (or in CSV, which cannot be parsed back) runs
+    `again` and is cut row by row."""
+    buffer = _CappedBuffer(NATIVE_BUDGET)
+    try:
+        results.serialize(buffer, format=fmt.engine_format)
+    except OSError:
+        return _serialise_rows(again(), fmt, max_rows)
+    body = bytes(buffer.data)
+    rows = _count_rows(body, fmt.engine_format)
+    if rows <= max_rows:
+        return body, rows, False
+    if fmt.engine_format == pyoxigraph.QueryResultsFormat.CSV:
+        return _serialise_rows(again(), fmt, max_rows)
+    return _serialise_rows(pyoxigraph.parse_query_results(body, format=fmt.engine_format), fmt, max_rows)
+
+
+def _serialise_rows(
     results: pyoxigraph.QuerySolutions, fmt: Format, max_rows: int
 ) -> tuple[bytes, int, bool]:
     variables = [v.value for v in results.variables]
@@ -184,8 +241,12 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
         bound = {n: t.value for n, t in request.substitutions if isinstance(t, pyoxigraph.NamedNode)}
         guard.check(request.text, set(store.graph_names()), job.allowed_services, bound)
         substitutions = {pyoxigraph.Variable(name): term for name, term in request.substitutions}
+
+        def evaluate() -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
+            return store.query(request.text, request.dataset, substitutions, request.base_iri)
+
         try:
-            results = store.query(request.text, request.dataset, substitutions, request.base_iri)
+            results = evaluate()
         except SyntaxError as exc:
             raise malformed(exc, request.text) from exc
         except RuntimeError as exc:
@@ -204,7 +265,7 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
             if kind is Kind.GRAPH:
                 body, rows, truncated = _serialise_triples(results, fmt, job.max_rows)
             else:
-                body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows)
+                body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows, evaluate)
         except OSError as exc:  # raised while evaluating, e.g. an allow-listed SERVICE that fails
             raise QueryFailed(f"the query failed while running: {exc}") from exc
         return Outcome(kind.value, format_name, body, rows, truncated)

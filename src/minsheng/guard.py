@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .errors import UsageError
 
@@ -40,7 +41,9 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), text)
 
 
+@lru_cache(maxsize=1024)
 def outside_references(text: str) -> Outside:
+    """Cached by query text: canned queries and popular queries repeat, and rdflib's parser takes ~40 ms."""
     plain = _unescape(text)
     if not _MENTION.search(plain):
         return Outside()

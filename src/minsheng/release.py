@@ -279,6 +279,8 @@ def verify_release(dist: Path) -> dict[str, object]:
         path = dist / name
         if not path.exists():
             raise ValueError(f"release file {path} is missing")
-        if hashlib.sha256(path.read_bytes()).hexdigest() != entry["sha256"]:
+        with path.open("rb") as stream:  # streamed: a large release's dump is gigabytes
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        if digest != entry["sha256"]:
             raise ValueError(f"release file {path} does not match its checksum in {MANIFEST}")
     return manifest

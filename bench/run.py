@@ -1,0 +1,451 @@
+"""bench/run: scale and speed of minsheng in one run, printed as tables with the ratios issue 5 targets.
+
+For each size (synthetic releases from bench/generate.py):
+  (a) build time (generate the N-Quads + write the persistent store) and validate time (the shapes compiled
+      to SPARQL + the Data Cube constraints; pyshacl too up to --pyshacl-max quads), each with peak memory;
+  (b) load time of the in-memory store, and opening time of the persistent store (alone, and with the
+      checksum verification of the release's files that `serve` does before it opens anything);
+  (c) each canned query's p50 and p99 on the persistent store, through the real query path (execute.run_job);
+and on the real release (dist/):
+  (d) HTTP throughput and p99 with wrk at 32 connections on the production server (`minsheng serve`) for
+      /health, a cached canned query, an uncached canned query (a server with --result-cache 0) and /sparql
+      with a typical SELECT, and the same SELECT on rdflib-endpoint (PyPI) serving the same release.
+
+Every step runs in a process of its own, so its peak memory is its own (os.wait4). The targets are ratios
+within this run; the test suite asserts none of them.
+
+    .venv/bin/python bench/run.py                          # 100k, 1M and 10M quads: about 20 minutes
+    .venv/bin/python bench/run.py --sizes 100000 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+PYTHON = sys.executable
+# Two SELECTs for /sparql against the peer: a simple one (two patterns, sorted) and a typical researcher's one
+# (figures with their region, indicator and unit, labels in Chinese: the README's first example, in SPARQL).
+SIMPLE_SELECT = (
+    "PREFIX ms: <https://w3id.org/minsheng/def/> "
+    "PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#> "
+    "SELECT ?obs ?value WHERE { ?obs ms:indicator ?i ; sdmx-measure:obsValue ?value } ORDER BY ?obs LIMIT 50"
+)
+TYPICAL_SELECT = """PREFIX ms: <https://w3id.org/minsheng/def/>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
+SELECT ?obs ?region ?indicator ?value ?unit WHERE {
+  ?obs a qb:Observation ; sdmx-dimension:refArea/skos:prefLabel ?region ;
+       ms:indicator/skos:prefLabel ?indicator ; sdmx-measure:obsValue ?value ;
+       sdmx-attribute:unitMeasure/skos:notation ?unit .
+  FILTER(LANG(?region) = "zh" && LANG(?indicator) = "zh")
+} ORDER BY DESC(?value) ?obs LIMIT 20"""
+CANNED_HEAVY = "/queries/figures-by-region.json?region=330105"  # 72 rows of 9 columns
+CANNED_LIGHT = "/queries/regions.json"  # 22 rows
+SPARQL_JSON = "application/sparql-results+json"
+
+
+@dataclass(frozen=True)
+class Step:
+    seconds: float
+    peak_mb: float
+    out: str
+
+
+def run_step(command: list[str], env: dict[str, str] | None = None) -> Step:
+    """Run a command to completion; its wall time, its peak resident memory (wait4) and its stdout."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            sys.exit(f"step failed, exit {process.returncode}: {' '.join(command)}\n{err.read()[-4000:]}")
+        return Step(seconds, usage.ru_maxrss / 1024, out.read())
+
+
+def step_json(*args: str) -> tuple[Step, dict]:
+    step = run_step([PYTHON, str(Path(__file__)), "_step", *args])
+    return step, json.loads(step.out.strip().splitlines()[-1])
+
+
+# --- steps, each run in its own process -------------------------------------------------------------------
+
+
+def step_store(dist: Path, store_dir: Path) -> dict:
+    from minsheng.release import verify_release
+    from minsheng.store import write_persistent
+
+    write_persistent(dist, store_dir, str(verify_release(dist)["release"]))
+    return {}
+
+
+def step_load(dist: Path) -> dict:
+    from minsheng.store import load_release
+
+    started = time.perf_counter()
+    store = load_release(dist)
+    return {"seconds": time.perf_counter() - started, "quads": len(store.store)}
+
+
+def step_open(dist: Path, store_dir: Path) -> dict:
+    from minsheng.release import verify_release
+    from minsheng.store import _open_persistent, load_release
+
+    release = str(json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["release"])
+    started = time.perf_counter()
+    store = _open_persistent(store_dir, release)
+    bool(store.query("ASK { ?s ?p ?o }", use_default_graph_as_union=True))
+    open_only = time.perf_counter() - started
+    del store
+    started = time.perf_counter()
+    verify_release(dist)
+    verify = time.perf_counter() - started
+    started = time.perf_counter()
+    load_release(dist, str(store_dir))
+    return {"open": open_only, "verify": verify, "open_verified": time.perf_counter() - started}
+
+
+def step_queries(dist: Path, location: Path, repeats: int) -> dict:
+    """Each canned query `repeats` times, or fewer once it has taken QUERY_BUDGET seconds (at least once).
+
+    `location` is the persistent store directory, or "memory" for the release parsed into memory.
+    """
+    from minsheng.catalog import load_catalog
+    from minsheng.config import Settings
+    from minsheng.execute import Job, QueryRequest, run_job
+    from minsheng.store import load_release
+
+    store = load_release(dist, None if location.name == "memory" else str(location))
+    formats = {"solutions": "json", "graph": "ttl", "boolean": "json"}
+    timings = {}
+    for name, canned in sorted(load_catalog(ROOT / "queries").items()):
+        if canned.service_parameters:
+            continue  # federated: they call another endpoint, which a scale benchmark should not time
+        given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
+        request = QueryRequest(canned.text, canned.bind(given))
+        job = Job(request, formats, Settings.max_result_rows, ())
+        samples: list[float] = []
+        while len(samples) < repeats and (not samples or sum(samples) < QUERY_BUDGET):
+            started = time.perf_counter()
+            outcome = run_job(store, job)
+            samples.append(time.perf_counter() - started)
+            if outcome.error is not None:
+                raise RuntimeError(f"{name}: {outcome.error}")
+        samples.sort()
+        p99 = samples[min(len(samples) - 1, math.ceil(0.99 * len(samples)) - 1)]
+        p50 = statistics.median(samples)
+        timings[name] = {"p50": p50, "p99": p99, "rows": outcome.rows, "n": len(samples)}
+    return timings
+
+
+QUERY_BUDGET = 10.0  # seconds of repeats per canned query and size: a 10M run stays within minutes
+STEPS = {"store": step_store, "load": step_load, "open": step_open, "queries": step_queries}
+
+
+# --- HTTP -------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the server at {url} exited with {server.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=5).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"the server at {url} did not answer within {seconds} s")
+
+
+@contextmanager
+def server(command: list[str], ready_path: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [part.replace("{port}", str(port)) for part in command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + ready_path, process)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def minsheng_server(*extra: str) -> list[str]:
+    return [PYTHON, "-m", "minsheng.cli", "serve", "--root", str(ROOT), "--port", "{port}", *extra]
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p99_ms: float
+    requests: int
+    failures: int
+
+
+def wrk(url: str, seconds: int, connections: int, accept: str = "*/*") -> Load:
+    """wrk against one URL; failures are non-2xx answers and socket errors."""
+    urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": accept}), timeout=60).read()
+    # A 30 s client timeout: a slow peer's answers count as slow, not as failures.
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "30s", "--latency"]
+    result = subprocess.run(
+        [*command, "-H", f"Accept: {accept}", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = result.stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    p99 = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    failures = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    failures += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return Load(rate, p99, requests, failures)
+
+
+def solutions(url: str) -> list[tuple[str, ...]]:
+    request = urllib.request.Request(url, headers={"Accept": SPARQL_JSON})
+    answer = json.loads(urllib.request.urlopen(request, timeout=120).read())
+    names = answer["head"]["vars"]
+
+    def value(term: dict) -> str:
+        # pyoxigraph writes decimals canonically (77), rdflib as stored (77.0): compare numbers as numbers.
+        if term.get("datatype", "").startswith("http://www.w3.org/2001/XMLSchema#") and term["value"]:
+            try:
+                return str(Decimal(term["value"]).normalize())
+            except InvalidOperation:
+                pass
+        return term["value"]
+
+    return [tuple(value(row[n]) for n in names) for row in answer["results"]["bindings"]]
+
+
+def http_benchmark(seconds: int, connections: int) -> dict[str, Load]:
+    selects = {
+        name: "?query=" + urllib.parse.quote(text)
+        for name, text in (("simple", SIMPLE_SELECT), ("typical", TYPICAL_SELECT))
+    }
+    loads = {}
+    with server(minsheng_server(), "/health") as base:
+        loads["/health"] = wrk(base + "/health", seconds, connections)
+        loads["cached canned query"] = wrk(base + CANNED_HEAVY, seconds, connections)
+    ours = {}
+    with server(minsheng_server("--result-cache", "0"), "/health") as base:
+        loads["uncached canned query (regions)"] = wrk(base + CANNED_LIGHT, seconds, connections)
+        loads["uncached canned query (figures-by-region)"] = wrk(base + CANNED_HEAVY, seconds, connections)
+        for name, select in selects.items():
+            url = base + "/sparql" + select
+            loads[f"/sparql, {name} SELECT"] = wrk(url, seconds, connections, SPARQL_JSON)
+            ours[name] = solutions(url)
+    env = {**os.environ, "MINSHENG_NQUADS": str(ROOT / "dist" / "minsheng.nq")}
+    peer = [PYTHON, "-m", "uvicorn", "--app-dir", str(BENCH), "--factory", "rdflib_endpoint_app:create"]
+    peer += ["--host", "127.0.0.1", "--port", "{port}", "--workers", "2", "--log-level", "warning"]
+    with server(peer, "/" + selects["simple"], env) as base:
+        for name, select in selects.items():
+            url = base + "/" + select
+            loads[f"rdflib-endpoint, {name} SELECT"] = wrk(url, seconds, connections, SPARQL_JSON)
+            if solutions(url) != ours[name]:
+                sys.exit(f"minsheng and rdflib-endpoint answer the {name} SELECT differently: not comparable")
+    return loads
+
+
+# --- the run ----------------------------------------------------------------------------------------------
+
+
+def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
+    """The slope of log(time) against log(size): 1 is linear growth."""
+    xs, ys = [math.log(s) for s in sizes], [math.log(t) for t in seconds]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum(
+        (x - mean_x) ** 2 for x in xs
+    )
+
+
+def scale_benchmark(size: int, repeats: int, pyshacl_max: int, releases: Path) -> dict:
+    release = releases / str(size)
+    dist, store_dir = release / "dist", release / "store"
+    shutil.rmtree(release, ignore_errors=True)
+    generated = run_step([PYTHON, str(BENCH / "generate.py"), "--triples", str(size), "--out", str(dist)])
+    stored, _ = step_json("store", str(dist), str(store_dir))
+    quads = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["triples"]
+    validate = [PYTHON, "-m", "minsheng.cli", "validate", "--root", str(ROOT), "--release", str(dist)]
+    validated = run_step([*validate, "--engine", "sparql"])
+    by_pyshacl = run_step([*validate, "--engine", "pyshacl"]) if size <= pyshacl_max else None
+    loaded, load = step_json("load", str(dist))
+    _, opened = step_json("open", str(dist), str(store_dir))
+    _, queries = step_json("queries", str(dist), str(store_dir), str(repeats))
+    _, in_memory = step_json("queries", str(dist), "memory", str(repeats))
+    return {
+        "size": size,
+        "quads": quads,
+        "build_s": generated.seconds + stored.seconds,
+        "build_mb": max(generated.peak_mb, stored.peak_mb),
+        "validate_s": validated.seconds,
+        "validate_mb": validated.peak_mb,
+        "pyshacl_s": by_pyshacl.seconds if by_pyshacl else None,
+        "pyshacl_mb": by_pyshacl.peak_mb if by_pyshacl else None,
+        "load_s": load["seconds"],
+        "load_mb": loaded.peak_mb,
+        **{f"open_{k}": v for k, v in opened.items()},
+        "queries": queries,
+        "queries_in_memory": in_memory,
+    }
+
+
+def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
+    """Print the tables and the targets; whether every target measured here is met."""
+    met = True
+    if scale:
+        print("\n(a, b) build, validate, load and open, per size\n")
+        print(
+            "| quads | build s | build MB | validate s | validate MB | pyshacl s | pyshacl MB "
+            "| in-memory load s | load MB | persistent open s | + checksums s |"
+        )
+        print("|---:" * 11 + "|")
+        for r in scale:
+            pyshacl = f"{r['pyshacl_s']:.1f} | {r['pyshacl_mb']:.0f}" if r["pyshacl_s"] else "— | —"
+            print(
+                f"| {r['quads']:,} | {r['build_s']:.1f} | {r['build_mb']:.0f} | {r['validate_s']:.1f} "
+                f"| {r['validate_mb']:.0f} | {pyshacl} | {r['load_s']:.2f} | {r['load_mb']:.0f} "
+                f"| {r['open_open']:.3f} | {r['open_open_verified']:.2f} |"
+            )
+        for key, store in (("queries", "the persistent store"), ("queries_in_memory", "the in-memory store")):
+            print(f"\n(c) canned queries on {store}: p50 / p99 ms (runs; answer rows)\n")
+            print("| query | " + " | ".join(f"{r['quads']:,}" for r in scale) + " |")
+            print("|---" + "|---:" * len(scale) + "|")
+            for name in scale[0][key]:
+                cells = []
+                for r in scale:
+                    q = r[key][name]
+                    cells.append(f"{q['p50'] * 1000:,.1f} / {q['p99'] * 1000:,.1f} ({q['n']}; {q['rows']:,})")
+                print(f"| {name} | " + " | ".join(cells) + " |")
+    if loads:
+        print("\n(d) HTTP at 32 connections, on the real release\n")
+        print("| endpoint | requests/s | p99 ms | requests | failures |")
+        print("|---|---:|---:|---:|---:|")
+        for name, load in loads.items():
+            print(
+                f"| {name} | {load.requests_per_second:,.0f} | {load.p99_ms:.1f} | {load.requests:,} "
+                f"| {load.failures} |"
+            )
+    print("\nTargets (ratios measured in this run)\n")
+
+    def target(label: str, value: float, goal: str, ok: bool) -> None:
+        nonlocal met
+        met = met and ok
+        print(f"- {label}: {value:.3g} (target {goal}) {'MET' if ok else 'NOT MET'}")
+
+    if loads:
+        ceiling = loads["/health"].requests_per_second
+        for name, load in loads.items():
+            if name.startswith(("cached", "uncached")):
+                goal = 0.90 if name.startswith("cached") else 0.50
+                ratio = load.requests_per_second / ceiling
+                target(f"{name} / /health", ratio, f">= {goal:.2f}", ratio >= goal)
+        for name in ("simple", "typical"):
+            peer = (
+                loads[f"/sparql, {name} SELECT"].requests_per_second
+                / loads[f"rdflib-endpoint, {name} SELECT"].requests_per_second
+            )
+            target(f"/sparql / rdflib-endpoint, {name} SELECT", peer, ">= 20", peer >= 20)
+        failures = sum(load.failures for name, load in loads.items() if not name.startswith("rdflib"))
+        target("failed HTTP requests to minsheng", failures, "0", failures == 0)
+    if scale:
+        largest = max(scale, key=lambda r: r["quads"])
+        opened = largest["open_open"]
+        target(f"persistent open at {largest['quads']:,} quads, s", opened, "< 2", opened < 2)
+        slowest = max(largest["queries"].items(), key=lambda item: item[1]["p50"])
+        p50 = slowest[1]["p50"] * 1000
+        label = f"slowest canned p50 at {largest['quads']:,} quads ({slowest[0]}), ms"
+        target(label, p50, "< 500", p50 < 500)
+    if len(scale) >= 2:
+        sizes = [r["quads"] for r in scale]
+        for key, label in (("build_s", "build"), ("validate_s", "validate")):
+            exponent = fitted_exponent(sizes, [r[key] for r in scale])
+            # Fixed start-up costs flatten small sizes; above 1.1 growth is faster than linear.
+            target(f"{label} time growth, fitted exponent", exponent, "<= 1.1", exponent <= 1.1)
+    return met
+
+
+def main() -> int:
+    if len(sys.argv) > 2 and sys.argv[1] == "_step":
+        name, args = sys.argv[2], sys.argv[3:]
+        function = STEPS[name]
+        parsed = [int(a) if a.isdigit() else Path(a) for a in args]
+        print(json.dumps(function(*parsed)))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000,10000000", help="comma-separated quad counts")
+    parser.add_argument("--seconds", type=int, default=15, help="wrk duration per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=20, help="runs of each canned query per size")
+    parser.add_argument("--pyshacl-max", type=int, default=100_000, help="largest size pyshacl validates")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--releases", type=Path, default=BENCH / "releases", help="where to write releases")
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    options = parser.parse_args()
+    if not (ROOT / "dist" / "manifest.json").exists():
+        print("build the real release first: make build", file=sys.stderr)
+        return 2
+    if not options.skip_http and shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk (or make bench)", file=sys.stderr)
+        return 2
+    print(f"bench/run {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores")
+    scale = []
+    if not options.skip_scale:
+        for size in sorted(int(s) for s in options.sizes.split(",")):
+            print(f"size {size:,} ...", flush=True)
+            scale.append(scale_benchmark(size, options.repeats, options.pyshacl_max, options.releases))
+    loads = None if options.skip_http else http_benchmark(options.seconds, options.connections)
+    met = print_report(scale, loads)
+    if options.json:
+        figures = {"scale": scale, "http": {k: vars(v) for k, v in (loads or {}).items()}}
+        options.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
