@@ -1,5 +1,5 @@
-"""Synthetic releases for the benchmarks, built from the real model: the Gongshu report's graph copied for
-many (synthetic) county-level regions and years.
+"""Synthetic releases for the benchmarks, built from the real model: the real release, whole, plus the Gongshu
+report's graph copied for many (synthetic) county-level regions and years.
 
 Each copy is the real report graph with its IRIs renamed: data set, observations and their citations, the
 report, the region (a synthetic GB/T 2260-shaped code 99PPCC with labels in the region code list) and the
@@ -109,13 +109,14 @@ def generate(triples: int, out: Path, dist: Path) -> int:
     lines = (dist / "minsheng.nq").read_text(encoding="utf-8").splitlines()
     template = [line for line in lines if line.endswith(f"<{BASE}graph/{TEMPLATE}> .")]
     base = [line for line in lines if not line.endswith(f"<{BASE}graph/{TEMPLATE}> .")]
-    copies = max(1, (triples - len(base)) // len(template))
+    copies = max(1, (triples - len(lines)) // len(template))
     per_year = -(-copies // len(YEARS))
     codes = regions(per_year)
     out.mkdir(parents=True, exist_ok=True)
     written = 0
     with (out / "minsheng.nq").open("w", encoding="utf-8") as nq:
-        for line in [*base, *vocabulary_lines(codes, list(YEARS), base)]:
+        # The real release first, whole, so its IRIs (the canned queries' examples) answer at every size.
+        for line in [*lines, *vocabulary_lines(codes, list(YEARS), base)]:
             nq.write(line + "\n")
             written += 1
         made = 0
