@@ -2,8 +2,11 @@
 
 Header keys: title, description, tags, parameters (name, type, default, required, description, and `values`
 for an enum) and example (parameters and what the golden test expects). Parameter values arrive as text and
-leave as typed RDF terms that the engine binds (pyoxigraph substitutions); they never touch the query text.
-Substitution binds variables of the projection, so every parameter must be a projected variable.
+leave as typed RDF terms, bound by a VALUES block of terms serialised by pyoxigraph (N-Triples syntax) at the
+start of the WHERE group: the text a user sent never becomes query syntax. VALUES rather than pyoxigraph's
+own substitutions because the engine joins from a VALUES block but applies substitutions after evaluating
+the pattern: a region's figures at 1M quads took 173 ms substituted and 7 ms with VALUES. Every store (the
+embedded one and a remote SPARQL endpoint) binds the same way, so their answers agree.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 MAX_STRING = 200
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_COMMENT_LINE = re.compile(r"(?m)^\s*#.*$")
 _SERVICE_VARIABLE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?[?$](\w+)", re.IGNORECASE)
 
 EXPECTED = {
@@ -135,7 +140,7 @@ class CannedQuery:
     @property
     def service_parameters(self) -> tuple[str, ...]:
         """IRI parameters used as a SERVICE endpoint: only allow-listed endpoints can answer them."""
-        named = set(_SERVICE_VARIABLE.findall(self.text))
+        named = service_variables(self.text)
         return tuple(p.name for p in self.parameters if p.type == "iri" and p.name in named)
 
     @property
@@ -172,6 +177,27 @@ class CannedQuery:
         return tuple(bound)
 
 
+def service_variables(text: str) -> set[str]:
+    """Variables naming a SERVICE endpoint (`SERVICE ?endpoint { … }`)."""
+    return set(_SERVICE_VARIABLE.findall(text))
+
+
+def where_group_start(text: str) -> int | None:
+    """The offset just after the first `WHERE {` outside comment lines, or None."""
+    found = _WHERE.search(_COMMENT_LINE.sub(lambda m: " " * len(m.group()), text))
+    return found.end() if found else None
+
+
+def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, pyoxigraph.Term]) -> str:
+    """The query with its parameters pre-bound by a VALUES block at the start of the WHERE group."""
+    start = where_group_start(text)
+    if start is None:  # the catalog loader refuses a parameterised query without one
+        raise ValueError("a parameterised query needs a WHERE clause")
+    names = " ".join(f"?{variable.value}" for variable in substitutions)
+    terms = " ".join(str(term) for term in substitutions.values())
+    return f"{text[:start]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[start:]}"
+
+
 def _header(text: str) -> str:
     lines = []
     for line in text.splitlines():
@@ -195,6 +221,8 @@ def parse_query_file(path: Path) -> CannedQuery:
     if not isinstance(meta, dict) or not meta.get("title"):
         raise problem("the #+ header must be a YAML mapping with at least a title")
     parameters = []
+    if meta.get("parameters") and where_group_start(text) is None:
+        raise problem("a query with parameters needs a WHERE clause (they are bound at its start)")
     for spec in meta.get("parameters") or []:
         name, kind = spec.get("name", ""), spec.get("type", "")
         if not _NAME.match(str(name)) or name in RESERVED:

@@ -249,11 +249,6 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
             results = evaluate()
         except SyntaxError as exc:
             raise malformed(exc, request.text) from exc
-        except RuntimeError as exc:
-            # pyoxigraph refuses a substitution for a variable the query does not project.
-            if "does not contains variable" in str(exc):
-                raise UsageError(f"a parameter cannot be bound: {exc}") from exc
-            raise
         kind = kind_of(results)
         format_name = job.formats.get(kind.value)
         if format_name is None:

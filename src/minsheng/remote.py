@@ -4,8 +4,7 @@ Everything the service does (the protocol, canned queries, pages, dereferencing)
 `RemoteStore.query`. Lessons from Virtuoso 7.2 are built in: requests are form POSTs with an explicit Accept
 (it hangs on `application/sparql-query` bodies and answers ASK with `*/*` as HTML), the release's graphs are
 always named (its default graph holds its own system data too), and every request has a timeout.
-Canned-query parameters are sent as a VALUES block of serialised RDF terms at the start of the WHERE group,
-so the remote engine binds them as terms; the text of a value never becomes query syntax.
+Canned-query parameters are bound as everywhere (catalog.bind_values: a VALUES block of serialised terms).
 """
 
 from __future__ import annotations
@@ -23,16 +22,13 @@ import pyoxigraph
 from rdflib import Graph
 from rdflib.namespace import RDFS, VOID
 
-from .catalog import query_form
-from .errors import MalformedQuery
+from .catalog import bind_values, query_form
 from .namespaces import BASE, GRAPH
 from .store import Dataset, ReleaseUnavailable
 
 RELEASE_GRAPH = str(GRAPH) + "release"
 RELEASE_MARKER = """SELECT ?release WHERE {
   GRAPH <%s> { <%sdata/> <http://www.w3.org/2002/07/owl#versionInfo> ?release } }"""
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_COMMENT = re.compile(r"(?m)^\s*#.*$")
 
 
 class RemoteFailed(ReleaseUnavailable):
@@ -67,7 +63,7 @@ class RemoteStore:
         """Raises SyntaxError when the endpoint rejects the query (400), like the embedded store does."""
         dataset = dataset or Dataset()
         if substitutions:
-            text = _bind(text, substitutions)
+            text = bind_values(text, substitutions)
         if base_iri and not re.match(r"\s*BASE\b", text, re.IGNORECASE):
             text = f"BASE <{base_iri}>\n{text}"
         form = query_form(text)
@@ -97,18 +93,6 @@ class RemoteStore:
             raise RemoteFailed(f"the remote store answered {exc.code}: {message}") from exc
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise RemoteFailed(f"the remote store {self.endpoint} did not answer: {exc}") from exc
-
-
-def _bind(text: str, substitutions: dict[pyoxigraph.Variable, pyoxigraph.Term]) -> str:
-    """Pre-bind variables with a VALUES block at the start of the WHERE group (terms in N-Triples syntax)."""
-    found = _WHERE.search(_COMMENT.sub(lambda m: " " * len(m.group()), text))
-    if found is None:
-        raise MalformedQuery(
-            "a canned query for a remote store needs a WHERE clause to bind its parameters in"
-        )
-    names = " ".join(f"?{variable.value}" for variable in substitutions)
-    terms = " ".join(str(term) for term in substitutions.values())
-    return f"{text[: found.end()]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[found.end() :]}"
 
 
 def release_graphs(dist: Path) -> list[str]:

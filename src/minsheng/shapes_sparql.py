@@ -96,7 +96,7 @@ def value_test(shapes: Graph, shape: Node, constraint: URIRef, value: Node) -> s
         return f"EXISTS {{ ?value {INSTANCE_OF} {sparql_term(value)} }}"
     if constraint == SH.datatype:
         return datatype_test(URIRef(value))
-    if constraint == SH.nodeKind:
+    if constraint == SH.nodeKind and value in NODE_KINDS:
         return NODE_KINDS[value]
     if constraint == SH["in"]:
         members = [f"sameTerm(?value, {sparql_term(m)})" for m in Collection(shapes, value)]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyoxigraph
 
+from .catalog import bind_values, service_variables
 from .errors import MinshengError
 from .namespaces import GRAPH
 from .release import MANIFEST, replace_directory, verify_release
@@ -63,8 +64,16 @@ class EmbeddedStore:
         substitutions: dict[pyoxigraph.Variable, pyoxigraph.Term] | None = None,
         base_iri: str | None = None,
     ) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
-        """Raises SyntaxError for malformed text, RuntimeError for a substitution the query cannot take."""
-        options: dict[str, object] = {"substitutions": substitutions or None, "base_iri": base_iri}
+        """Raises SyntaxError for malformed text."""
+        substitutions = dict(substitutions or {})
+        # pyoxigraph needs a SERVICE endpoint variable bound before evaluation, which only its own
+        # substitution does; every other parameter is joined from a VALUES block (see catalog.bind_values).
+        services = service_variables(text)
+        engine_bound = {v: t for v, t in substitutions.items() if v.value in services}
+        values_bound = {v: t for v, t in substitutions.items() if v.value not in services}
+        if values_bound:
+            text = bind_values(text, values_bound)
+        options: dict[str, object] = {"substitutions": engine_bound or None, "base_iri": base_iri}
         if dataset.default_graphs or dataset.named_graphs:
             options["default_graph"] = [pyoxigraph.NamedNode(iri) for iri in dataset.default_graphs]
             options["named_graphs"] = [pyoxigraph.NamedNode(iri) for iri in dataset.named_graphs]
