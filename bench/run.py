@@ -14,7 +14,7 @@ and on the real release (dist/):
 Every step runs in a process of its own, so its peak memory is its own (os.wait4). The targets are ratios
 within this run; the test suite asserts none of them.
 
-    .venv/bin/python bench/run.py                          # 100k, 1M and 10M quads: about 20 minutes
+    .venv/bin/python bench/run.py                          # 100k, 1M and 10M quads: about 35 minutes
     .venv/bin/python bench/run.py --sizes 100000 --seconds 5
 """
 

@@ -1,4 +1,4 @@
-"""bench/run.py keeps working: a small run of its scale part prints its tables and targets.
+"""bench/run.py and bench/request_cost.py keep working: small runs print their tables and targets.
 
 Speed is not asserted here (bench/README.md holds the figures); this only keeps the benchmark from rotting: it
 generates a release, writes its persistent store, validates it with both engines, loads and opens it and runs
@@ -32,3 +32,22 @@ def test_the_scale_benchmark_runs_and_prints_its_tables(tmp_path: Path) -> None:
     assert "| figures-by-region |" in out and "| figure-source |" in out
     assert "build time growth, fitted exponent" in out
     assert "pyshacl" in out and "— | —" not in out.split("(c)")[0]  # both sizes small enough for pyshacl
+
+
+def test_the_request_cost_split_runs_and_prints_its_table() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "request_cost.py"), "--requests", "3"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| /")]
+    assert [row[1].strip() for row in rows] == [
+        "/health",
+        "/queries/regions.json",
+        "/queries/figures-by-region.json",
+    ]
+    for row in rows[1:]:  # whole request, query alone, query + serialisation: three positive figures
+        assert all(float(cell) > 0 for cell in row[2:5])
