@@ -122,8 +122,7 @@ class _Rejected(ValueError):
 
 def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword outside comment lines."""
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
-    found = _FORM.search(body)
+    found = _FORM.search(_COMMENT_LINE.sub("", text))
     return found.group(1).upper() if found else "SELECT"
 
 

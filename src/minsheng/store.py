@@ -65,14 +65,15 @@ class EmbeddedStore:
         base_iri: str | None = None,
     ) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
         """Raises SyntaxError for malformed text."""
-        substitutions = dict(substitutions or {})
-        # pyoxigraph needs a SERVICE endpoint variable bound before evaluation, which only its own
-        # substitution does; every other parameter is joined from a VALUES block (see catalog.bind_values).
-        services = service_variables(text)
-        engine_bound = {v: t for v, t in substitutions.items() if v.value in services}
-        values_bound = {v: t for v, t in substitutions.items() if v.value not in services}
-        if values_bound:
-            text = bind_values(text, values_bound)
+        engine_bound: dict[pyoxigraph.Variable, pyoxigraph.Term] = {}
+        if substitutions:
+            # pyoxigraph needs a SERVICE endpoint variable bound before evaluation, which only its own
+            # substitution does; every other parameter is joined from a VALUES block (catalog.bind_values).
+            services = service_variables(text)
+            engine_bound = {v: t for v, t in substitutions.items() if v.value in services}
+            values_bound = {v: t for v, t in substitutions.items() if v.value not in services}
+            if values_bound:
+                text = bind_values(text, values_bound)
         options: dict[str, object] = {"substitutions": engine_bound or None, "base_iri": base_iri}
         if dataset.default_graphs or dataset.named_graphs:
             options["default_graph"] = [pyoxigraph.NamedNode(iri) for iri in dataset.default_graphs]
