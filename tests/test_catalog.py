@@ -126,7 +126,7 @@ def test_a_bad_header_names_the_file_and_problem(tmp_path: Path, header: str, pr
 def test_a_parameter_needs_a_where_clause_to_be_bound_in(tmp_path: Path) -> None:
     path = tmp_path / "nowhere.rq"
     header = "#+ title: t\n#+ parameters:\n#+   - {name: x, type: integer}\n"
-    path.write_text(header + "SELECT ?x { } ORDER BY ?x\n")
+    path.write_text(header + "DESCRIBE <http://example.org/x>\n")  # no group to bind into
     with pytest.raises(InvalidData, match="needs a WHERE clause"):
         parse_query_file(path)
 

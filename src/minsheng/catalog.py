@@ -23,6 +23,7 @@ import yaml
 
 from .errors import DataProblem, InvalidData, ParameterError
 from .namespaces import REGION
+from .sparql_text import query_form, read
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")
@@ -30,11 +31,7 @@ RESERVED = ("format", "timeout")  # request parameters that are not query parame
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 # Characters RFC 3987 does not allow in an IRI (and SPARQL's IRIREF does not either).
 _IRI = re.compile(r'^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]*$')
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 MAX_STRING = 200
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-_COMMENT_LINE = re.compile(r"(?m)^\s*#.*$")
-_SERVICE_VARIABLE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?[?$](\w+)", re.IGNORECASE)
 
 EXPECTED = {
     "iri": "an absolute IRI such as https://w3id.org/minsheng/id/region/330105",
@@ -120,12 +117,6 @@ class _Rejected(ValueError):
     """A parameter value with a reason more specific than 'not the expected type'."""
 
 
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first query-form keyword outside comment lines."""
-    found = _FORM.search(_COMMENT_LINE.sub("", text))
-    return found.group(1).upper() if found else "SELECT"
-
-
 @dataclass(frozen=True)
 class CannedQuery:
     name: str
@@ -178,18 +169,15 @@ class CannedQuery:
 
 def service_variables(text: str) -> set[str]:
     """Variables naming a SERVICE endpoint (`SERVICE ?endpoint { … }`)."""
-    return set(_SERVICE_VARIABLE.findall(text))
-
-
-def where_group_start(text: str) -> int | None:
-    """The offset just after the first `WHERE {` outside comment lines, or None."""
-    found = _WHERE.search(_COMMENT_LINE.sub(lambda m: " " * len(m.group()), text))
-    return found.end() if found else None
+    return read(text).service_variables
 
 
 def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, pyoxigraph.Term]) -> str:
-    """The query with its parameters pre-bound by a VALUES block at the start of the WHERE group."""
-    start = where_group_start(text)
+    """The query with its parameters pre-bound by a VALUES block at the start of the WHERE group.
+
+    The block goes into the text as the reader sees it (escapes replaced), where its offsets point."""
+    reading = read(text)
+    start, text = reading.where_group, reading.text
     if start is None:  # the catalog loader refuses a parameterised query without one
         raise ValueError("a parameterised query needs a WHERE clause")
     names = " ".join(f"?{variable.value}" for variable in substitutions)
@@ -220,7 +208,7 @@ def parse_query_file(path: Path) -> CannedQuery:
     if not isinstance(meta, dict) or not meta.get("title"):
         raise problem("the #+ header must be a YAML mapping with at least a title")
     parameters = []
-    if meta.get("parameters") and where_group_start(text) is None:
+    if meta.get("parameters") and read(text).where_group is None:
         raise problem("a query with parameters needs a WHERE clause (they are bound at its start)")
     for spec in meta.get("parameters") or []:
         name, kind = spec.get("name", ""), spec.get("type", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -144,11 +145,18 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web processes.")
 @click.option(
+    "--threads",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Request threads per web process (a thread waiting for its query costs only its stack).",
+)
+@click.option(
     "--query-processes",
     default=Settings.query_processes,
     show_default=True,
-    type=click.IntRange(1, 64),
-    help="Query processes (and request threads) per web process.",
+    type=click.IntRange(1, 256),
+    help="Query processes, sharing one copy of the release.",
 )
 @click.option(
     "--timeout",
@@ -159,11 +167,44 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
     help="Seconds a query may run before its process is killed and the client gets a 503.",
 )
 @click.option(
+    "--query-memory",
+    "query_memory_mib",
+    default=Settings.query_memory // 2**20,
+    show_default=True,
+    type=click.IntRange(64, 1_000_000),
+    help="MiB a query process may allocate beyond the release it shares; past it the query gets a 503.",
+)
+@click.option(
+    "--client-queries",
+    default=Settings.client_queries,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Queries one client (address) may run at once; more wait their turn, then get 429.",
+)
+@click.option(
     "--allow-service",
     "allowed_services",
     multiple=True,
     metavar="URL",
     help="A SPARQL endpoint queries may call with SERVICE (repeatable); none by default.",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The URL users reach the service at (e.g. https://data.example.org/), used for every absolute URL "
+    "the service writes; default http://HOST:PORT/.",
+)
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="A proxy whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable); none by default.",
+)
+@click.option(
+    "--no-network-isolation",
+    is_flag=True,
+    help="Serve even where query processes cannot be kept off the network (a warning is printed).",
 )
 @click.option(
     "--result-cache",
@@ -179,57 +220,43 @@ def serve(
     host: str,
     port: int,
     workers: int,
+    threads: int,
     query_processes: int,
     query_timeout: float,
+    query_memory_mib: int,
+    client_queries: int,
     allowed_services: tuple[str, ...],
+    public_url: str | None,
+    trusted_proxies: tuple[str, ...],
+    no_network_isolation: bool,
     result_cache_size: int,
     store: str | None,
 ) -> None:
-    """Serve the release in dist/ under gunicorn, each query in a supervised process with a deadline."""
-    from gunicorn.app.base import BaseApplication
-
-    from .store import ReleaseUnavailable, is_remote
-    from .web import create_app
+    """Serve the release in dist/ (granian in front; each query in a supervised, network-less process)."""
+    from . import front
+    from .store import is_remote
     from .web.access import configure_logging
 
     configure_logging()
+    if public_url is not None and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", public_url):
+        raise click.BadParameter("give an absolute http(s) URL", param_hint="--public-url")
     settings = _settings(
         root,
         query_processes=query_processes,
         query_timeout=query_timeout,
+        query_memory=query_memory_mib * 2**20,
+        client_queries=client_queries,
         allowed_services=tuple(allowed_services),
+        public_url=(public_url or f"http://{host}:{port}/").rstrip("/") + "/",
+        trusted_proxies=tuple(trusted_proxies),
+        network_isolation=not no_network_isolation,
         result_cache_size=result_cache_size,
         store=store if store is None or is_remote(store) else str(Path(store).resolve()),
     )
     try:
-        app = create_app(settings)  # load once before forking, so a bad release stops here with its reason
-    except (ReleaseUnavailable, InvalidData) as exc:
+        front.serve(settings, host, port, workers, threads)
+    except (MinshengError, InvalidData) as exc:
         _fail(exc)
-        return
-
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            # Threads wait on query processes, so one slow query never holds up a whole web process.
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("threads", query_processes)
-            # gthread accepts every connection it can; a cap makes the web processes share clients.
-            self.cfg.set("worker_connections", query_processes * 4)
-            self.cfg.set("timeout", int(query_timeout) + 30)  # gunicorn's own watchdog, above the deadline
-            self.cfg.set("limit_request_line", 8190)  # the most gunicorn allows; longer queries: POST
-            self.cfg.set("accesslog", None)  # minsheng writes one structured line per request
-            pool = app.extensions["minsheng"].executor.pool
-            self.cfg.set("post_fork", lambda server, worker: pool.start())
-
-        def load(self):
-            return app
-
-    click.echo(
-        f"serving release {app.extensions['minsheng'].store.release_id} on http://{host}:{port}/"
-        " (SPARQL at /sparql)"
-    )
-    Server().run()
 
 
 @main.command()

@@ -26,9 +26,21 @@ class Settings:
     max_body_bytes: int = 1_000_000  # the largest request body accepted (a 413 beyond it)
     max_query_chars: int = 20_000  # the longest query text accepted (a 413 beyond it)
     max_result_rows: int = 10_000  # rows (or triples) in one answer; beyond, it is cut and says so
+    max_result_bytes: int = 16_000_000  # bytes of one answer; beyond, it is cut like one over max_result_rows
+    result_cache_bytes: int = 64 * 2**20  # bytes of answers the result cache of a web process may hold
     query_timeout: float = 10.0  # seconds a query may run; a request's `timeout` may only lower it
-    query_processes: int = 4  # supervised query processes per web process; 0 runs queries in-process
+    query_processes: int = 8  # supervised query processes of `minsheng serve`, sharing one copy of the data
+    federation_processes: int = 2  # query processes with network access, for allow-listed SERVICE only
+    query_memory: int = 768 * 2**20  # bytes a query process may allocate beyond the release it shares
+    client_queries: int = 4  # queries one client may run at once (a client: its address)
+    client_waiting: int = 64  # more queries one client may have waiting; beyond, 429
+    queue_wait: float = 5.0  # seconds a query may wait for a free process; beyond, 503 with Retry-After
+    network_isolation: bool = True  # refuse to serve where query processes cannot be kept off the network
     allowed_services: tuple[str, ...] = ()  # SERVICE endpoints a query may call; none by default
+    # The absolute URL the service is reached at (e.g. https://data.example.org/): every absolute URL it
+    # writes uses it, never the request's Host header. None: http://localhost/ (tests, the CLI).
+    public_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()  # addresses whose X-Forwarded-For / -Proto are believed
     # Where queries run: None for the release in memory, a directory for a persistent pyoxigraph store
     # (minsheng build --store DIR), or sparql+http://HOST:PORT/PATH for a remote SPARQL 1.1 endpoint.
     store: str | None = None

@@ -87,3 +87,70 @@ class UnsupportedMediaType(MinshengError):
 class NotFound(MinshengError):
     http_status = 404
     kind = "not-found"
+
+
+class QueryTimeout(MinshengError):
+    http_status = 503
+    kind = "query-timeout"
+
+
+class QueryFailed(MinshengError):
+    """The engine failed on a query it accepted (an allow-listed SERVICE that did not answer, say)."""
+
+    http_status = 502
+    kind = "query-failed"
+
+
+class ServerBusy(MinshengError):
+    """Every query process stayed busy for as long as a request may wait; `retry_after` says when to retry."""
+
+    http_status = 503
+    kind = "server-busy"
+
+
+class TooManyQueries(MinshengError):
+    """This client already runs (or waits for) as many queries as one client may."""
+
+    http_status = 429
+    kind = "too-many-queries"
+
+
+class QueryMemoryExceeded(MinshengError):
+    """The query needed more memory than a query process may have; its process was replaced."""
+
+    http_status = 503
+    kind = "query-memory-exceeded"
+
+
+class QueryCrashed(MinshengError):
+    """The query process died while running the query (a defect of the engine); it was replaced."""
+
+    http_status = 503
+    kind = "query-crashed"
+
+
+ErrorData = tuple[str, str, dict[str, object], int]
+
+
+def error_data(exc: MinshengError) -> ErrorData:
+    """An error as plain data (kind, message, details, HTTP status), to cross a process boundary."""
+    return (exc.kind, exc.message, dict(exc.details), exc.http_status)
+
+
+def _by_kind(base: type[MinshengError]) -> dict[str, type[MinshengError]]:
+    found = {base.kind: base}
+    for subclass in base.__subclasses__():
+        found = _by_kind(subclass) | found  # the most general class keeps a kind that subclasses share
+    return found
+
+
+def rebuild_error(data: ErrorData) -> MinshengError:
+    """The error that `error_data` described: its class where this process knows the kind, else a generic
+    error that answers with the same kind and status."""
+    kind, message, details, status = data
+    known = _by_kind(MinshengError).get(kind)
+    if known is not None and known.http_status == status and known is not InvalidData:
+        return known(message, **details)
+    error = MinshengError(message, **details)
+    error.kind, error.http_status = kind, status
+    return error

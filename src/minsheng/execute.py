@@ -3,7 +3,7 @@
 The web layer, the canned queries and the CLI all come through `Executor.run`. A request is a plain value
 (query text, typed substitutions, protocol dataset, base IRI), so it keys the result cache and crosses a
 process boundary; an answer is the serialised bytes. `run_job` is the work itself; the executor runs it
-in-process (the CLI) or in supervised query processes with a deadline (the server, see workers.py).
+in-process (the CLI) or sends it to the query host, which runs it in a supervised query process (host.py).
 """
 
 from __future__ import annotations
@@ -12,47 +12,49 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import TYPE_CHECKING
 
 import pyoxigraph
 from cachetools import LRUCache
 
 from . import guard, negotiation
 from .config import Settings
-from .errors import MalformedQuery, MinshengError, UsageError
+from .errors import (
+    ErrorData,
+    MalformedQuery,
+    MinshengError,
+    QueryFailed,
+    QueryMemoryExceeded,
+    UpdateRefused,
+    UsageError,
+    error_data,
+    rebuild_error,
+)
 from .namespaces import PREFIXES
 from .negotiation import HTML_CARRIER, Format, Kind
+from .sparql_text import looks_like_update, read
 from .store import Dataset, EmbeddedStore
 
+if TYPE_CHECKING:
+    from .host import HostClient
+
+log = logging.getLogger("minsheng.execute")
 _POSITION = re.compile(r"error at (\d+):(\d+)")
-_UPDATE_KEYWORDS = re.compile(
-    r"^\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*"
-    r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
-    re.IGNORECASE,
-)
-_COMMENT = re.compile(r"#[^\n]*")
 _FORMATS = {f.name: f for f in negotiation.all_formats()}
+# What a failed SERVICE call answers, whatever went wrong: never the remote body, and the same words for a
+# refused, a closed and a filtered port, so the endpoint cannot be used to scan ports.
+SERVICE_FAILED = "the query failed while running (an allow-listed SERVICE did not answer as expected)"
 
 
 class QueryTooLong(MinshengError):
     http_status = 413
     kind = "query-too-long"
-
-
-class QueryTimeout(MinshengError):
-    http_status = 503
-    kind = "query-timeout"
-
-
-class QueryFailed(MinshengError):
-    """The engine failed on a query it accepted (e.g. an allow-listed SERVICE that did not answer)."""
-
-    http_status = 502
-    kind = "query-failed"
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class Job:
     formats: dict[str, str | None]  # Kind value → format name, None when the client accepts no format for it
     max_rows: int
     allowed_services: tuple[str, ...]
+    max_bytes: int = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class Outcome:
     body: bytes = b""
     rows: int = 0
     truncated: bool = False
-    error: tuple[str, str, dict] | None = None  # (class name, message, details) of a MinshengError
+    error: ErrorData | None = None  # a MinshengError as data (errors.error_data)
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,6 @@ class QueryAnswer:
     body: bytes
     rows: int = 0
     truncated: bool = False  # cut at the row limit: the response says so (X-SPARQL-MaxRows)
-
-
-def looks_like_update(text: str) -> bool:
-    """Whether a text starts like a SPARQL Update request (used only to explain a refusal)."""
-    return bool(_UPDATE_KEYWORDS.match(_COMMENT.sub("", text)))
 
 
 def malformed(exc: SyntaxError, text: str) -> MalformedQuery:
@@ -176,70 +174,85 @@ def _serialise_solutions(
     results: pyoxigraph.QuerySolutions,
     fmt: Format,
     max_rows: int,
+    max_bytes: int,
     again: Callable[[], pyoxigraph.QuerySolutions],
 ) -> tuple[bytes, int, bool]:
     """The library's own serialiser (2-3x faster than building rows in Python). An answer over the row
-    limit is parsed back and cut; one over the byte budget (or in CSV, which cannot be parsed back) runs
+    limit is parsed back and cut; one over the byte limit (or in CSV, which cannot be parsed back) runs
     `again` and is cut row by row."""
-    buffer = _CappedBuffer(NATIVE_BUDGET)
+    buffer = _CappedBuffer(min(NATIVE_BUDGET, max_bytes))
     try:
         results.serialize(buffer, format=fmt.engine_format)
     except OSError:
-        return _serialise_rows(again(), fmt, max_rows)
+        return _serialise_rows(again(), fmt, max_rows, max_bytes)
     body = bytes(buffer.data)
     rows = _count_rows(body, fmt.engine_format)
     if rows <= max_rows:
         return body, rows, False
     if fmt.engine_format == pyoxigraph.QueryResultsFormat.CSV:
-        return _serialise_rows(again(), fmt, max_rows)
-    return _serialise_rows(pyoxigraph.parse_query_results(body, format=fmt.engine_format), fmt, max_rows)
+        return _serialise_rows(again(), fmt, max_rows, max_bytes)
+    parsed = pyoxigraph.parse_query_results(body, format=fmt.engine_format)
+    return _serialise_rows(parsed, fmt, max_rows, max_bytes)  # type: ignore[arg-type]
 
 
 def _serialise_rows(
-    results: pyoxigraph.QuerySolutions, fmt: Format, max_rows: int
+    results: pyoxigraph.QuerySolutions, fmt: Format, max_rows: int, max_bytes: int
 ) -> tuple[bytes, int, bool]:
+    """At most max_rows rows and about max_bytes bytes (measured on the JSON hand-over, then on the body)."""
     variables = [v.value for v in results.variables]
-    rows = list(islice(results, max_rows + 1))
-    truncated = len(rows) > max_rows
-    rows = rows[:max_rows]
-    document = {
-        "head": {"vars": variables},
-        "results": {
-            "bindings": [
-                {name: _json_term(row[name]) for name in variables if row[name] is not None} for row in rows
-            ]
-        },
-    }
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if fmt.engine_format != pyoxigraph.QueryResultsFormat.JSON:
-        # The library writes every other results format; our JSON is only the hand-over.
-        parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
-        body = parsed.serialize(format=fmt.engine_format)
-    return body, len(rows), truncated
+    bindings: list[str] = []
+    size, truncated = 0, False
+    for row in results:
+        if len(bindings) == max_rows:
+            truncated = True
+            break
+        binding = json.dumps(
+            {name: _json_term(row[name]) for name in variables if row[name] is not None},
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        size += len(binding) + 1
+        if size > max_bytes:
+            truncated = True
+            break
+        bindings.append(binding)
+    while True:
+        head = json.dumps({"vars": variables}, ensure_ascii=False, separators=(",", ":"))
+        body = f'{{"head":{head},"results":{{"bindings":[{",".join(bindings)}]}}}}'.encode()
+        if fmt.engine_format != pyoxigraph.QueryResultsFormat.JSON:
+            # The library writes every other results format; our JSON is only the hand-over.
+            parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
+            body = parsed.serialize(format=fmt.engine_format)
+        if len(body) <= max_bytes or not bindings:
+            return body, len(bindings), truncated
+        # Another format is larger than the JSON it came from: keep the share of rows that fits.
+        bindings, truncated = bindings[: int(len(bindings) * max_bytes / len(body) * 0.95)], True
 
 
 def _serialise_triples(
-    results: pyoxigraph.QueryTriples, fmt: Format, max_rows: int
+    results: pyoxigraph.QueryTriples, fmt: Format, max_rows: int, max_bytes: int
 ) -> tuple[bytes, int, bool]:
     triples = list(islice(results, max_rows + 1))
     truncated = len(triples) > max_rows
     # Sorted, so each subject's triples stay together in Turtle and the bytes are stable (ETags, diffs).
     triples = sorted(triples[:max_rows], key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-    if fmt.engine_format == pyoxigraph.RdfFormat.TURTLE:
-        return (
-            pyoxigraph.serialize(triples, format=fmt.engine_format, prefixes=PREFIXES),
-            len(triples),
-            truncated,
-        )
-    return pyoxigraph.serialize(triples, format=fmt.engine_format), len(triples), truncated
+    while True:
+        if fmt.engine_format == pyoxigraph.RdfFormat.TURTLE:
+            body = pyoxigraph.serialize(triples, format=fmt.engine_format, prefixes=PREFIXES)
+        else:
+            body = pyoxigraph.serialize(triples, format=fmt.engine_format)
+        if len(body) <= max_bytes or not triples:
+            return body, len(triples), truncated
+        triples, truncated = triples[: int(len(triples) * max_bytes / len(body) * 0.95)], True
 
 
 def run_job(store: EmbeddedStore, job: Job) -> Outcome:
-    """Check, execute and serialise one query; any MinshengError becomes an error outcome."""
+    """Check, execute and serialise one query. Every failure becomes an error outcome: nothing a client
+    sends may end the process that runs it (a MemoryError at the ceiling is reported, then it goes)."""
     request = job.request
     try:
         bound = {n: t.value for n, t in request.substitutions if isinstance(t, pyoxigraph.NamedNode)}
-        guard.check(request.text, set(store.graph_names()), job.allowed_services, bound)
+        guard.needs_network(request.text, set(store.graph_names()), job.allowed_services, bound)
         substitutions = {pyoxigraph.Variable(name): term for name, term in request.substitutions}
 
         def evaluate() -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
@@ -256,51 +269,49 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
         fmt = _FORMATS[format_name]
         if kind is Kind.BOOLEAN:
             return Outcome(kind.value, format_name, results.serialize(format=fmt.engine_format), 1)
-        try:
-            if kind is Kind.GRAPH:
-                body, rows, truncated = _serialise_triples(results, fmt, job.max_rows)
-            else:
-                body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows, evaluate)
-        except OSError as exc:  # raised while evaluating, e.g. an allow-listed SERVICE that fails
-            raise QueryFailed(f"the query failed while running: {exc}") from exc
+        if kind is Kind.GRAPH:
+            body, rows, truncated = _serialise_triples(results, fmt, job.max_rows, job.max_bytes)
+        else:
+            body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows, job.max_bytes, evaluate)
         return Outcome(kind.value, format_name, body, rows, truncated)
     except MinshengError as exc:
-        return Outcome(error=(type(exc).__name__, exc.message, dict(exc.details)))
-    except OSError as exc:
-        return Outcome(error=("QueryFailed", f"the query failed while running: {exc}", {}))
-
-
-def _error_classes(base: type[MinshengError]) -> dict[str, type[MinshengError]]:
-    found = {base.__name__: base}
-    for subclass in base.__subclasses__():
-        found |= _error_classes(subclass)
-    return found
-
-
-def raise_error(error: tuple[str, str, dict]) -> None:
-    """Raise, in this process, the error a query process reported (by class name, with its details)."""
-    from . import remote  # noqa: F401 - registers the remote store's error classes
-
-    name, message, details = error
-    raise _error_classes(MinshengError).get(name, MinshengError)(message, **details)
+        return Outcome(error=error_data(exc))
+    except MemoryError:
+        return Outcome(
+            error=error_data(QueryMemoryExceeded("the query needed more memory than a query may use"))
+        )
+    except (OSError, RuntimeError):
+        # Raised while evaluating: a SERVICE that failed, refused, timed out or answered something else.
+        return Outcome(error=error_data(QueryFailed(SERVICE_FAILED)))
+    except ValueError as exc:  # the engine refused a term of the request (an IRI, a literal)
+        return Outcome(error=error_data(UsageError(f"the engine refused part of the request: {exc}")))
+    except Exception:
+        log.exception("query %s failed", request.digest)
+        return Outcome(
+            error=("internal-error", "an internal error occurred; please report the request id", {}, 500)
+        )
 
 
 class Executor:
     """Runs requests with the limits in settings and caches serialised answers by request and format.
 
-    `pool` (workers.QueryPool) runs jobs in supervised processes with a deadline; without one, jobs run
-    in this process and no deadline can be enforced (the CLI's in-process commands).
+    `host` (host.HostClient) runs jobs in supervised query processes with a deadline, memory ceiling and fair
+    shares; without one, jobs run in this process with none of those (the CLI's in-process commands).
     """
 
-    def __init__(self, store: EmbeddedStore, settings: Settings, pool=None) -> None:
+    def __init__(
+        self, store: EmbeddedStore | None, settings: Settings, host: HostClient | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
-        self.pool = pool
-        size = max(settings.result_cache_size, 1)
-        self._kinds: LRUCache[QueryRequest, Kind] = LRUCache(maxsize=size)
-        self._bodies: LRUCache[tuple[QueryRequest, str], QueryAnswer] = LRUCache(maxsize=size)
-        self._caching = settings.result_cache_size > 0
-        self._lock = threading.Lock()  # cachetools caches are not thread-safe; gthread workers are threaded
+        self.host = host
+        self._kinds: LRUCache[QueryRequest, Kind] = LRUCache(maxsize=max(settings.result_cache_size, 1))
+        # Bounded by bytes as well as entries: a few huge answers must not grow a web process for good.
+        self._bodies: LRUCache[tuple[QueryRequest, str], QueryAnswer] = LRUCache(
+            maxsize=max(settings.result_cache_bytes, 1), getsizeof=lambda answer: len(answer.body) + 512
+        )
+        self._caching = settings.result_cache_size > 0 and settings.result_cache_bytes > 0
+        self._lock = threading.Lock()  # cachetools caches are not thread-safe; request threads share them
         self.hits = 0  # answers served from the cache, for /health and the tests
         self.misses = 0
 
@@ -310,12 +321,20 @@ class Executor:
         pick: Callable[[Kind], Format],
         timeout: float | None = None,
         use_cache: bool = True,
+        client: str = "local",
     ) -> QueryAnswer:
-        """`pick` chooses the format for the kind of answer; an HTML choice gets its carrier format."""
+        """`pick` chooses the format for the kind of answer; an HTML choice gets its carrier format.
+        `client` is who asks (an address), for the host's fair shares."""
         if len(request.text) > self.settings.max_query_chars:
             raise QueryTooLong(
                 f"the query has {len(request.text)} characters; the limit is {self.settings.max_query_chars}",
                 limit=self.settings.max_query_chars,
+            )
+        # Malformed escapes, too deep nesting and updates are refused here, before any process.
+        if read(request.text).is_update:
+            raise UpdateRefused(
+                "this is a SPARQL Update request; this service is read-only and answers queries only "
+                "(SELECT, ASK, CONSTRUCT, DESCRIBE)"
             )
         with self._lock:
             kind = self._kinds.get(request) if use_cache else None
@@ -331,20 +350,33 @@ class Executor:
                 chosen[each.value] = _carrier(pick(each), each).name
             except MinshengError as exc:
                 chosen[each.value], refusals[each.value] = None, exc
-        job = Job(request, chosen, self.settings.max_result_rows, self.settings.allowed_services)
+        job = Job(
+            request,
+            chosen,
+            self.settings.max_result_rows,
+            self.settings.allowed_services,
+            self.settings.max_result_bytes,
+        )
         deadline = (
             self.settings.query_timeout if timeout is None else min(timeout, self.settings.query_timeout)
         )
-        outcome = self.pool.run(job, deadline) if self.pool is not None else run_job(self.store, job)
+        if self.host is not None:
+            bound = {n: t.value for n, t in request.substitutions if isinstance(t, pyoxigraph.NamedNode)}
+            # Refused SERVICEs end here; allowed ones go to the processes that may use the network.
+            network = guard.needs_network(request.text, None, self.settings.allowed_services, bound)
+            outcome = self.host.run(job, client, network, deadline)
+        else:
+            assert self.store is not None
+            outcome = run_job(self.store, job)
         if outcome.error is not None:
-            raise_error(outcome.error)
+            raise rebuild_error(outcome.error)
         if outcome.kind in refusals:
             raise refusals[outcome.kind]
         kind = Kind(outcome.kind)
         answer = QueryAnswer(
             kind, _FORMATS[outcome.format_name], outcome.body, outcome.rows, outcome.truncated
         )
-        if self._caching and use_cache:
+        if self._caching and use_cache and len(answer.body) <= self.settings.result_cache_bytes // 8:
             with self._lock:
                 self._kinds[request] = kind
                 self._bodies[(request, answer.format.name)] = answer

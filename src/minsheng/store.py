@@ -90,6 +90,32 @@ class EmbeddedStore:
         return self._graphs
 
 
+@dataclass(frozen=True)
+class Release:
+    """The release a server serves, as every surface reads it: its manifest, its files and its graphs.
+
+    `dist_dir` is the server's private snapshot, so downloads, VoID and /version match the data queried."""
+
+    manifest: dict[str, object]
+    dist_dir: Path
+    graphs: tuple[str, ...]
+
+    @property
+    def release_id(self) -> str:
+        return str(self.manifest["release"])
+
+    def graph_names(self) -> list[str]:
+        return list(self.graphs)
+
+
+def verified_manifest(dist: Path) -> dict[str, object]:
+    """The manifest of a complete, untampered release; ReleaseUnavailable naming what is wrong."""
+    try:
+        return verify_release(dist)
+    except ValueError as exc:
+        raise ReleaseUnavailable(str(exc)) from exc
+
+
 def load_release(dist: Path, location: str | None = None):
     """The store of a verified release (EmbeddedStore or RemoteStore); refuse an incomplete or tampered one.
 
@@ -97,10 +123,11 @@ def load_release(dist: Path, location: str | None = None):
     `minsheng build --store` read-only (no parsing); sparql+http://… uses a remote endpoint. Both are checked
     to hold the same release as dist/.
     """
-    try:
-        manifest = verify_release(dist)
-    except ValueError as exc:
-        raise ReleaseUnavailable(str(exc)) from exc
+    return open_store(dist, verified_manifest(dist), location)
+
+
+def open_store(dist: Path, manifest: dict[str, object], location: str | None = None):
+    """The store of a release whose manifest was verified already (load_release)."""
     if is_remote(location):
         from .remote import open_remote
 

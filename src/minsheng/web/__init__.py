@@ -18,7 +18,9 @@ from __future__ import annotations
 from flask import Flask
 
 from ..config import Settings
+from ..host import HostClient
 from ..namespaces import PREFIXES
+from ..store import Release
 from . import access, caching, errors
 from .download import download
 from .pages import pages
@@ -28,13 +30,17 @@ from .service import Service
 from .sparql import sparql
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, host: HostClient | None = None, release: Release | None = None
+) -> Flask:
+    """The application; queries run in this process unless a query host (and the release it serves) is given,
+    as `minsheng serve` does."""
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # Chinese labels stay readable in JSON
     app.json.sort_keys = False
-    app.extensions["minsheng"] = Service.start(settings)
+    app.extensions["minsheng"] = Service.start(settings, host, release)
     for blueprint in (pages, sparql, queries, resources, download):
         app.register_blueprint(blueprint)
     app.add_template_filter(curie)

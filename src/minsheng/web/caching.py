@@ -38,7 +38,7 @@ def register(app: Flask) -> None:
         if request.method in ("GET", "HEAD") and response.status_code == 200 and cacheable:
             settings = service().settings
             response.set_etag(
-                etag_for(service().store.release_id, request.full_path, response.mimetype or "")
+                etag_for(service().release.release_id, request.full_path, response.mimetype or "")
             )
             response.headers.setdefault("Cache-Control", f"public, max-age={settings.cache_max_age}")
             response.make_conditional(request)

@@ -31,9 +31,9 @@ HEALTH_PROBE = "ASK { GRAPH ?g { ?s ?p ?o } }"
 
 
 def _files() -> dict[str, dict[str, object]]:
-    manifest = service().store.manifest
+    manifest = service().release.manifest
     files = dict(manifest["files"])  # type: ignore[arg-type]
-    files[MANIFEST] = {"bytes": (service().store.dist_dir / MANIFEST).stat().st_size}
+    files[MANIFEST] = {"bytes": (service().release.dist_dir / MANIFEST).stat().st_size}
     return files
 
 
@@ -52,7 +52,7 @@ def index() -> Response:
         )
     return jsonify(
         {
-            "release": service().store.release_id,
+            "release": service().release.release_id,
             "files": [
                 {"name": name, "url": f"/download/{name}", "media_type": media_type(name), **entry}
                 for name, entry in sorted(files.items())
@@ -66,7 +66,7 @@ def file(name: str) -> Response:
     files = _files()
     if name not in files:  # only files of the verified release; never a path outside it
         raise NotFound(f"the release has no file '{name}'; see /download/ for the list")
-    path = service().store.dist_dir / name
+    path = service().release.dist_dir / name
     return send_file(path, mimetype=media_type(name), etag=False, conditional=False, max_age=None)
 
 
@@ -74,7 +74,7 @@ def file(name: str) -> Response:
 def void() -> Response:
     """The release's VoID + DCAT description, as Turtle by default."""
     fmt = negotiate(Kind.GRAPH)
-    path = service().store.dist_dir / "void.ttl"
+    path = service().release.dist_dir / "void.ttl"
     if fmt.name == "ttl" or fmt.is_html:
         return send_file(path, mimetype="text/turtle", etag=False, conditional=False, max_age=None)
     from rdflib import Graph
@@ -89,7 +89,7 @@ def void() -> Response:
 def health() -> Response:
     """OK only when a query process answers a query over the loaded store within 5 s."""
     svc = service()
-    body: dict[str, object] = {"release": svc.store.release_id, "triples": svc.store.manifest["triples"]}
+    body: dict[str, object] = {"release": svc.release.release_id, "triples": svc.release.manifest["triples"]}
     try:
         probe = svc.executor.run(QueryRequest(HEALTH_PROBE), lambda kind: JSON, timeout=5.0, use_cache=False)
         healthy = json.loads(probe.body).get("boolean") is True
@@ -99,11 +99,8 @@ def health() -> Response:
     except MinshengError as exc:
         body |= {"status": "unavailable", "reason": exc.message}
     body["result_cache"] = {"hits": svc.executor.hits, "misses": svc.executor.misses}
-    if svc.executor.pool is not None:
-        body["query_processes"] = {
-            "size": svc.executor.pool.size,
-            "killed_at_deadline": svc.executor.pool.killed,
-        }
+    if svc.host is not None and body["status"] == "ok":
+        body["query_host"] = svc.host.ask("status", 5.0)  # its processes, how many are busy, replaced
     response = jsonify(body)
     response.status_code = 200 if body["status"] == "ok" else 503
     response.headers["Cache-Control"] = "no-store"  # live counters: not a function of the release
@@ -112,15 +109,15 @@ def health() -> Response:
 
 @download.route("/version")
 def version() -> Response:
-    store = service().store
-    data = store.dist_dir / "minsheng.nq"
+    release = service().release
+    data = release.dist_dir / "minsheng.nq"
     return jsonify(
         {
-            "release": store.release_id,
-            "data_sha256": store.manifest["files"]["minsheng.nq"]["sha256"],  # type: ignore[index]
+            "release": release.release_id,
+            "data_sha256": release.manifest["files"]["minsheng.nq"]["sha256"],  # type: ignore[index]
             "software_version": __version__,
-            "triples": store.manifest["triples"],
+            "triples": release.manifest["triples"],
             "data_file": data.name,
-            "manifest_sha256": hashlib.sha256((store.dist_dir / MANIFEST).read_bytes()).hexdigest(),
+            "manifest_sha256": hashlib.sha256((release.dist_dir / MANIFEST).read_bytes()).hexdigest(),
         }
     )

@@ -45,7 +45,10 @@ def error_response(status: int, kind: str, message: str, **details: object) -> R
 def register(app: Flask) -> None:
     @app.errorhandler(MinshengError)
     def _known(exc: MinshengError) -> Response:
-        return error_response(exc.http_status, exc.kind, exc.message, **exc.details)
+        response = error_response(exc.http_status, exc.kind, exc.message, **exc.details)
+        if "retry_after" in exc.details:  # 429 and 503 that say when a retry can succeed
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

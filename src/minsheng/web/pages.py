@@ -63,7 +63,7 @@ def home() -> Response:
             catalog=svc.catalog,
             query=request.args.get("query") or prologue + "\nSELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10\n",
             examples=examples,
-            release=svc.store.release_id,
+            release=svc.release.release_id,
         ),
         mimetype="text/html",
     )

@@ -109,7 +109,7 @@ def _highlights(triples: list[pyoxigraph.Triple]) -> list[Highlight]:
         local = svc.local_path(source)
         if position is None or local is None or not local.startswith("/download/sources/"):
             continue
-        text_file = svc.store.dist_dir / "sources" / Path(local).name
+        text_file = svc.release.dist_dir / "sources" / Path(local).name
         if not text_file.is_file():
             continue
         text = text_file.read_text(encoding="utf-8")
@@ -192,7 +192,7 @@ def dereference(path: str) -> Response:
         resource = pyoxigraph.NamedNode(iri)
     except ValueError as exc:  # the path holds characters no IRI may contain (spaces, NUL, <, >...)
         raise NotFound(f"/{path} cannot be part of an IRI ({exc}), so nothing is known about it") from exc
-    is_graph = iri in svc.store.graph_names()
+    is_graph = iri in svc.release.graph_names()
     if is_graph:
         query = QueryRequest(DESCRIBE_GRAPH, (("graph", resource),), Dataset())
     else:

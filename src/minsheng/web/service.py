@@ -1,16 +1,18 @@
-"""What every view needs, built once per application: settings, store, executor, catalog, region codes."""
+"""What every view needs, built once per application: settings, release, executor, catalog, region codes."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask import current_app
 
 from ..catalog import CannedQuery, load_catalog
 from ..config import Settings
-from ..execute import Executor
-from ..store import EmbeddedStore, load_release, snapshot_release
-from ..workers import QueryPool
+from ..execute import Executor, QueryRequest
+from ..host import HostClient
+from ..negotiation import JSON
+from ..store import Release, load_release
 
 REGION_CODES = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -26,21 +28,28 @@ SELECT ?code ?label WHERE {
 @dataclass
 class Service:
     settings: Settings
-    store: EmbeddedStore
+    release: Release
     executor: Executor
     catalog: dict[str, CannedQuery]
     regions: dict[str, str]  # GB/T 2260 code → Chinese name, for checking region parameters
+    host: HostClient | None = None
 
     @classmethod
-    def start(cls, settings: Settings) -> Service:
-        store = load_release(settings.dist_dir, settings.store)
+    def start(
+        cls, settings: Settings, host: HostClient | None = None, release: Release | None = None
+    ) -> Service:
+        """In-process (the store loaded here) unless a query host and the release it serves are given."""
+        if host is None or release is None:
+            store = load_release(settings.dist_dir, settings.store)
+            release = Release(store.manifest, store.dist_dir, tuple(store.graph_names()))
+            executor = Executor(store, settings)
+        else:
+            executor = Executor(None, settings, host)
         catalog = load_catalog(settings.queries_dir)
-        regions = {s["code"].value: s["label"].value for s in store.query(REGION_CODES)}
-        pool = None
-        if settings.query_processes > 0:
-            snapshot = snapshot_release(settings.dist_dir, store.manifest)
-            pool = QueryPool(snapshot, store.release_id, settings.query_processes, settings.store)
-        return cls(settings, store, Executor(store, settings, pool), catalog, regions)
+        answer = executor.run(QueryRequest(REGION_CODES), lambda kind: JSON, use_cache=False)
+        rows = json.loads(answer.body)["results"]["bindings"]
+        regions = {row["code"]["value"]: row["label"]["value"] for row in rows}
+        return cls(settings, release, executor, catalog, regions, host)
 
     def local_path(self, iri: str) -> str | None:
         """The path on this server that dereferences an IRI under the base, or None for outside IRIs."""

@@ -121,9 +121,9 @@ def service_description(endpoint_url: str) -> Graph:
     graph.add((dataset, SD.defaultGraph, default_graph))
     graph.add((default_graph, RDF.type, SD.Graph))
     graph.add((default_graph, DCTERMS.description, Literal("the union of all named graphs", lang="en")))
-    graph.add((default_graph, VOID.triples, Literal(int(svc.store.manifest["triples"]))))
+    graph.add((default_graph, VOID.triples, Literal(int(svc.release.manifest["triples"]))))
     graph.add((dataset, DCTERMS.source, URIRef(base + "data/")))
-    for number, name in enumerate(svc.store.graph_names()):
+    for number, name in enumerate(svc.release.graph_names()):
         named = BNode(f"graph-{number}")
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, SD.name, URIRef(name)))

@@ -1,0 +1,275 @@
+"""SPARQL query text read as the SPARQL 1.1 grammar reads it: the one reader behind every check of a text.
+
+The guard (SERVICE and FROM), update detection, the query form, the WHERE group a canned query binds into and
+the nesting limit all come from `read(text)`, so no check can disagree with another about where a comment, a
+string or an IRI ends. The grammar's rules that matter here (SPARQL 1.1 Query, §19):
+
+- §19.2: `\\u` and `\\U` code-point escapes are replaced before parsing, anywhere in the text, so `SERVICE`
+  may be spelled `\\u0053ERVICE`; an escape naming no Unicode scalar value makes the text malformed.
+- §19.4: a comment runs from `#` outside an IRI or a string to the end of the line, which ends at LF *or* CR.
+- §19.8: IRIREF, PNAME_NS/PNAME_LN (with PN_LOCAL escapes), the four string forms with ECHAR, variables,
+  blank nodes and language tags; keywords are case-insensitive.
+
+Where a reader could still differ from an engine's (a scannerless parser decides `<` by context), the
+analysis is conservative: a query routed to a process with network access must spell `service` nowhere but
+in its SERVICE keywords (`Reading.hidden_service_mentions`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .errors import MalformedQuery, UsageError
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_PN_CHARS_U = _PN_CHARS_BASE + "_"
+_PN_CHARS = _PN_CHARS_U + r"\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PN_PREFIX = rf"[{_PN_CHARS_BASE}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?"
+_PN_LOCAL = rf"(?:[{_PN_CHARS_U}:0-9]|{_PLX})(?:(?:[{_PN_CHARS}.:]|{_PLX})*(?:[{_PN_CHARS}:]|{_PLX}))?"
+_VARNAME = rf"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
+_ECHAR = r"\\[tbnrf\\\"']"
+
+# One alternative per terminal, tried in this order at each position; the first that matches is taken.
+_TOKEN = re.compile(
+    "|".join(
+        [
+            r"(?P<ws>[\x20\x09\x0d\x0a]+)",
+            r"(?P<comment>#[^\x0d\x0a]*)",
+            r'(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)',
+            rf'(?P<string>"""(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*"""'
+            rf"|'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*'''"
+            rf'|"(?:[^"\\\x0a\x0d]|{_ECHAR})*"'
+            rf"|'(?:[^'\\\x0a\x0d]|{_ECHAR})*')",
+            rf"(?P<pname>(?:{_PN_PREFIX})?:(?:{_PN_LOCAL})?)",
+            rf"(?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)",
+            rf"(?P<var>[?$]{_VARNAME})",
+            r"(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)",
+            r"(?P<number>[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
+            r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)",
+            r"(?P<punct>\^\^|&&|\|\||!=|<=|>=|[{}()\[\];,.=<>!+\-*/|^?$&@])",
+        ]
+    )
+)
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+UPDATE_KEYWORDS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
+_OPENERS, _CLOSERS = "{([", "})]"
+# Deeper nesting than any real query has; the engine's parser recurses once per level (measured: 3,000 nested
+# groups overflow its stack), so a deeper text is refused before it gets there.
+MAX_NESTING = 64
+
+
+class QueryTooComplex(UsageError):
+    kind = "query-too-complex"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # ws comment iri string pname bnode var langtag number word punct
+    text: str
+    start: int  # offset in the unescaped text
+
+
+@dataclass(frozen=True)
+class Service:
+    """One SERVICE clause: its endpoint as written resolved to an IRI, or the variable that names it."""
+
+    iri: str | None = None
+    variable: str | None = None
+    relative: bool = False  # written as a relative IRI: never resolved, never allowed
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a query text says, as far as the checks need it."""
+
+    text: str  # the text after §19.2 escapes, which the offsets refer to
+    escaped: bool  # whether the original text had code-point escapes
+    form: str | None  # SELECT ASK CONSTRUCT DESCRIBE, an update keyword, or None
+    services: tuple[Service, ...] = ()
+    graphs: tuple[str, ...] = ()  # FROM and FROM NAMED, resolved against the query's BASE only
+    nesting: int = 0
+    where_group: int | None = None  # offset just after the `{` of the first WHERE group (or the form's)
+    hidden_service_mentions: int = 0  # "service" spelt in comments, strings, IRIs or names
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_update(self) -> bool:
+        return self.form in UPDATE_KEYWORDS
+
+    @property
+    def service_variables(self) -> set[str]:
+        return {s.variable for s in self.services if s.variable is not None}
+
+
+def unescape(text: str) -> str:
+    """§19.2: replace every code-point escape; one that names no Unicode scalar value is malformed."""
+
+    def replace(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise MalformedQuery(
+                f"the escape {match.group()} names no Unicode character (SPARQL 1.1 §19.2)",
+                offset=match.start(),
+            )
+        return chr(code)
+
+    return _ESCAPE.sub(replace, text)
+
+
+def tokens(text: str) -> list[Token]:
+    """The terminals of an unescaped text; a character no terminal starts with is a lone `other` token."""
+    found = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            found.append(Token("other", text[position], position))
+            position += 1
+            continue
+        kind = match.lastgroup or "other"
+        found.append(Token(kind, match.group(), position))
+        position = match.end()
+    return found
+
+
+def _local_name(pname: str, prefixes: dict[str, str]) -> str | None:
+    prefix, _, local = pname.partition(":")
+    namespace = prefixes.get(prefix)
+    return None if namespace is None else namespace + _LOCAL_ESCAPE.sub(r"\1", local)
+
+
+@lru_cache(maxsize=2048)
+def read(text: str) -> Reading:
+    """Read a query text once (cached: canned and popular queries repeat); MalformedQuery for bad escapes,
+    QueryTooComplex past MAX_NESTING."""
+    plain = unescape(text)
+    code = [t for t in tokens(plain) if t.kind not in ("ws", "comment")]
+    prefixes: dict[str, str] = {}
+    base: str | None = None
+    form: str | None = None
+    services: list[Service] = []
+    graphs: list[str] = []
+    depth = deepest = 0
+    where_group: int | None = None
+    index = 0
+    # The prologue: BASE and PREFIX declarations, then the form keyword.
+    while index < len(code):
+        word = code[index].text.upper() if code[index].kind == "word" else ""
+        if word == "BASE" and index + 1 < len(code) and code[index + 1].kind == "iri":
+            base = _resolve(code[index + 1].text[1:-1], base)
+            index += 2
+        elif (
+            word == "PREFIX"
+            and index + 2 < len(code)
+            and code[index + 1].kind == "pname"
+            and code[index + 2].kind == "iri"
+        ):
+            prefixes[code[index + 1].text.rstrip(":")] = _resolve(code[index + 2].text[1:-1], base)
+            index += 3
+        else:
+            if word in QUERY_FORMS or word in UPDATE_KEYWORDS:
+                form = word
+            break
+    first_group: int | None = None
+    for position, token in enumerate(code):
+        if token.kind == "punct" and token.text in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+            if token.text == "{" and first_group is None and position > index:
+                first_group = token.start + 1
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            depth = max(depth - 1, 0)
+        if token.kind != "word":
+            continue
+        word = token.text.upper()
+        if (
+            word == "WHERE"
+            and where_group is None
+            and position + 1 < len(code)
+            and code[position + 1].text == "{"
+        ):
+            where_group = code[position + 1].start + 1
+        elif word == "SERVICE":
+            services.append(_service(code, position + 1, prefixes))
+        elif word == "FROM":
+            following = code[position + 1 : position + 3]
+            if following and following[0].kind == "word" and following[0].text.upper() == "NAMED":
+                following = following[1:]
+            if following:
+                graph = _term_iri(following[0], prefixes, base)
+                graphs.append(graph if graph is not None else following[0].text)
+    if deepest > MAX_NESTING:
+        raise QueryTooComplex(
+            f"the query nests groups, brackets or parentheses {deepest} deep; the limit is {MAX_NESTING}",
+            limit=MAX_NESTING,
+        )
+    if where_group is None and form in ("SELECT", "ASK"):  # WHERE is optional before the group
+        where_group = first_group
+    return Reading(
+        text=plain,
+        escaped=plain != text,
+        form=form,
+        services=tuple(services),
+        graphs=tuple(graphs),
+        nesting=deepest,
+        where_group=where_group,
+        # Every spelling of "service" that is not one of the SERVICE keywords read above.
+        hidden_service_mentions=len(re.findall("service", plain, re.IGNORECASE)) - len(services),
+        prefixes=prefixes,
+    )
+
+
+def _resolve(iri: str, base: str | None) -> str:
+    from urllib.parse import urljoin
+
+    return iri if base is None or _ABSOLUTE_IRI.match(iri) else urljoin(base, iri)
+
+
+def _term_iri(token: Token, prefixes: dict[str, str], base: str | None) -> str | None:
+    if token.kind == "iri":
+        return _resolve(token.text[1:-1], base)
+    if token.kind == "pname":
+        return _local_name(token.text, prefixes)
+    return None
+
+
+def _service(code: list[Token], index: int, prefixes: dict[str, str]) -> Service:
+    """The endpoint after SERVICE [SILENT]: an absolute IRI, a prefixed name, or a variable."""
+    if index < len(code) and code[index].kind == "word" and code[index].text.upper() == "SILENT":
+        index += 1
+    if index >= len(code):
+        return Service(relative=True)
+    token = code[index]
+    if token.kind == "var":
+        return Service(variable=token.text[1:])
+    if token.kind == "iri":
+        iri = token.text[1:-1]
+        return Service(iri=iri, relative=not _ABSOLUTE_IRI.match(iri))
+    if token.kind == "pname":
+        iri = _local_name(token.text, prefixes)
+        return Service(iri=iri, relative=iri is None or not _ABSOLUTE_IRI.match(iri))
+    return Service(relative=True)  # not an endpoint the reader understands: refused like a relative one
+
+
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE (SELECT when the text does not say, so the engine explains)."""
+    form = read(text).form
+    return form if form in QUERY_FORMS else "SELECT"
+
+
+def looks_like_update(text: str) -> bool:
+    try:
+        return read(text).is_update
+    except UsageError:
+        return False
