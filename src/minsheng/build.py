@@ -501,7 +501,9 @@ class ObservationLabels:
             f"{self._value_en(unit, qualifier, indicator, value, counted)}"
         ).strip(", ")
 
-    def _value_en(self, unit: URIRef, qualifier: URIRef, indicator: URIRef, value: Decimal, counted: bool) -> str:
+    def _value_en(
+        self, unit: URIRef, qualifier: URIRef, indicator: URIRef, value: Decimal, counted: bool
+    ) -> str:
         number = format(value, ",f")
         if self.vocabulary.value(qualifier, SKOS.notation) != Literal("exact"):
             # "more than, with a remainder" → "more than": the first clause reads in a sentence.

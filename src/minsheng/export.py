@@ -37,7 +37,8 @@ PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
 SELECT ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region
        ?indicator_code ?indicator_zh ?indicator_en ?indicator ?value_type ?value_type_iri
        ?value ?value_datatype ?unit ?unit_iri ?qualifier ?qualifier_iri ?lower_bound ?upper_bound
-       ?period ?period_zh ?period_en ?first_day ?last_day ?part_of ?target ?target_status ?note ?label_zh ?label_en
+       ?period ?period_zh ?period_en ?first_day ?last_day
+       ?part_of ?target ?target_status ?note ?label_zh ?label_en
        (GROUP_CONCAT(DISTINCT ?category_code; separator=" ") AS ?categories)
        (GROUP_CONCAT(DISTINCT ?topic_code; separator=" ") AS ?topics)
        (GROUP_CONCAT(DISTINCT ?written_form; separator=" || ") AS ?written)
@@ -77,7 +78,8 @@ WHERE {
 }
 GROUP BY ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region ?indicator_code ?indicator_zh
          ?indicator_en ?indicator ?value_type ?value_type_iri ?value ?value_datatype ?unit ?unit_iri
-         ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_zh ?period_en ?first_day ?last_day
+         ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_zh ?period_en
+         ?first_day ?last_day
          ?part_of ?target ?target_status ?note ?label_zh ?label_en
 ORDER BY ?obs
 """

@@ -69,9 +69,10 @@ def _mid_month_end(end_year: int, end_month: int) -> tuple[URIRef, list[Triple]]
     """The fuzzy end instant inside days 11-20 of a month, with the window that holds it."""
     end = ID[f"instant/{end_year:04d}-{end_month:02d}-mid"]
     span = GREGORIAN_INTERVAL[f"{_date(end_year, end_month, 11)}T00:00:00/P10D"]
-    window_begin, window_end = ID[f"instant/{_date(end_year, end_month, 11)}"], ID[
-        f"instant/{_date(end_year, end_month, 21)}"
-    ]
+    window_begin, window_end = (
+        ID[f"instant/{_date(end_year, end_month, 11)}"],
+        ID[f"instant/{_date(end_year, end_month, 21)}"],
+    )
     return end, [
         (end, RDF.type, TIME.Instant),
         (
@@ -145,7 +146,8 @@ def _to_mid_month(year: int, month: int, day: int, end_year: int, end_month: int
     start_zh, start_en = f"{year}年{month}月{day}日", f"{day} {MONTHS_EN[month]}"
     if end_year != year:
         start_en += f" {year}"
-    zh = f"{start_zh}至{end_month}月中旬" if end_year == year else f"{start_zh}至{end_year}年{end_month}月中旬"
+    end_zh = f"{end_month}月中旬" if end_year == year else f"{end_year}年{end_month}月中旬"
+    zh = f"{start_zh}至{end_zh}"
     en = f"{start_en} to mid-{MONTHS_EN[end_month]} {end_year}"
     triples = [
         (iri, RDF.type, TIME.ProperInterval),
@@ -165,7 +167,7 @@ def _open_start(year: int, month: int | None, mid: bool) -> Period:
     """A running total from an unstated start: an end, no beginning, and labels that say so."""
     comment = (
         RDFS.comment,
-        Literal("A running total (累计) whose start the text does not state: no beginning is given.", lang="en"),
+        Literal("A running total (累计) from a start the text does not state: no beginning.", lang="en"),
     )
     if mid and month is not None:
         iri = ID[f"period/unstated-start-to-{year:04d}-{month:02d}-mid"]
