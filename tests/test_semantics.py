@@ -302,3 +302,16 @@ def test_an_unknown_target_status_fails_the_build(project_copy) -> None:
     result = run_cli("build", "--root", str(project_copy))
     assert result.returncode == 1
     assert "unknown target status 'beaten'" in result.stderr
+
+
+# ---- 6. regions --------------------------------------------------------------------------------------------
+
+
+def test_every_region_has_a_verified_wikidata_match_or_says_it_is_unverified(store) -> None:
+    rows = select(
+        store,
+        """SELECT ?region WHERE { ?region skos:inScheme <https://w3id.org/minsheng/def/scheme/region> .
+           FILTER NOT EXISTS { ?region skos:exactMatch ?wd FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/")) }
+           FILTER NOT EXISTS { ?region skos:editorialNote ?note FILTER(CONTAINS(?note, "unverified")) } }""",
+    )
+    assert rows == []
