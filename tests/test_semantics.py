@@ -311,7 +311,8 @@ def test_every_region_has_a_verified_wikidata_match_or_says_it_is_unverified(sto
     rows = select(
         store,
         """SELECT ?region WHERE { ?region skos:inScheme <https://w3id.org/minsheng/def/scheme/region> .
-           FILTER NOT EXISTS { ?region skos:exactMatch ?wd FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/")) }
+           FILTER NOT EXISTS { ?region skos:exactMatch ?wd
+                               FILTER(STRSTARTS(STR(?wd), "http://www.wikidata.org/")) }
            FILTER NOT EXISTS { ?region skos:editorialNote ?note FILTER(CONTAINS(?note, "unverified")) } }""",
     )
     assert rows == []
