@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import pyoxigraph
 import pytest
@@ -316,3 +317,61 @@ def test_every_region_has_a_verified_wikidata_match_or_says_it_is_unverified(sto
            FILTER NOT EXISTS { ?region skos:editorialNote ?note FILTER(CONTAINS(?note, "unverified")) } }""",
     )
     assert rows == []
+
+
+# ---- 5. named things -----------------------------------------------------------------------------------
+
+
+def test_the_names_lists_account_for_every_quoted_phrase_and_point_at_real_resources(
+    settings, dataset
+) -> None:
+    from rdflib import Graph
+
+    from minsheng.names import measure_all
+
+    graph = Graph()
+    for context in dataset.graphs():
+        for triple in context:
+            graph.add(triple)
+    results = measure_all(settings, graph)
+    assert {r.report for r in results} == {"hangzhou-2024-minsheng", "gongshu-2024-minsheng"}
+    for names in results:
+        assert names.names, names.report
+        assert names.unlisted == () and names.absent == () and names.dangling == (), names
+        # What is not modelled says why.
+        assert all(why for _, why in names.unmodelled), names.unmodelled
+        assert names.share >= 0.9, (names.report, names.share)
+
+
+def test_the_named_things_the_issue_lists_are_resources_linked_from_their_figures(store) -> None:
+    labels = {
+        row["label"]
+        for row in select(
+            store,
+            """SELECT ?label WHERE { ?thing a ?class ; rdfs:label ?label .
+               ?class rdfs:subClassOf ms:NamedThing FILTER(LANG(?label) = "zh") }""",
+        )
+    }
+    for name in (
+        "京杭大运河",
+        "西部山区",
+        "杭州大城北",
+        "“1+20+N”为企服务矩阵",
+        "“2024最具幸福感城市”系列名单",
+    ):
+        assert name in labels, name
+    about = select(
+        store,
+        f"SELECT ?thing WHERE {{ <{OBS}gongshu-2024-minsheng/obs/enterprise-service-hubs> ms:about ?thing }}",
+    )
+    assert {"https://w3id.org/minsheng/id/programme/service-matrix-1-20-n"} <= {row["thing"] for row in about}
+
+
+def test_the_names_script_prints_the_share() -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "minsheng.names"], capture_output=True, text=True, check=False, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"all reports: \d+ of \d+ proper names modelled \(\d+%\)", result.stdout)
