@@ -247,12 +247,12 @@ def test_validate_reports_and_exits_zero_on_the_real_data() -> None:
 
 
 def test_validate_exits_one_on_a_shape_violation(project_copy: Path) -> None:
-    # A category without its COFOG/SDG mapping passes the build's row checks but not SHACL.
+    # A topic without its COFOG/SDG mapping passes the build's row checks but not SHACL.
     _replace(
         project_copy,
-        "ontology/codelists/categories.ttl",
-        '    skos:relatedMatch cofog:01 , sdg:16.6 ; skos:scopeNote "Figures about the programme itself',
-        '    skos:scopeNote "Figures about the programme itself',
+        "ontology/codelists/topics.ttl",
+        "    skos:relatedMatch cofog:01 , cofog:062 , sdg:16.6 ;",
+        "",
     )
     result = run_cli("validate", "--root", str(project_copy))
     assert result.returncode == 1

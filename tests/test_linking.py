@@ -72,19 +72,37 @@ def test_a_figure_in_a_territory_that_no_longer_existed_fails_the_build(project_
     assert "obs/lift-retrofit" in result.stderr and "outside the validity of its region" in result.stderr
 
 
-def test_every_category_maps_to_cofog_and_to_sdg_or_says_why_not(store: pyoxigraph.Store) -> None:
+def test_every_topic_maps_to_cofog_and_to_sdg_or_says_why_not(store: pyoxigraph.Store) -> None:
     rows = store.query(
         """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
         SELECT ?c ?note (GROUP_CONCAT(STR(?m); separator=" ") AS ?matches) WHERE { GRAPH ?g {
-          ?c skos:inScheme <https://w3id.org/minsheng/def/scheme/category> ; skos:scopeNote ?note ;
+          ?c skos:inScheme <https://w3id.org/minsheng/def/scheme/topic> ; skos:scopeNote ?note ;
              skos:closeMatch|skos:relatedMatch ?m } } GROUP BY ?c ?note"""
     )
-    categories = list(rows)
-    assert len(categories) >= 16
-    for row in categories:
+    topics = list(rows)
+    assert topics
+    for row in topics:
         matches = row["matches"].value
         assert "http://linked.data.gov.au/def/cofog/" in matches, row["c"]
         assert "http://metadata.un.org/sdg/" in matches or "No SDG target" in row["note"].value, row["c"]
+
+
+def test_categories_carry_no_mappings_of_their_own_and_link_to_topics(store: pyoxigraph.Store) -> None:
+    """The COFOG/SDG mappings moved to the topics; each report category points at the topics it covers."""
+    rows = list(
+        store.query(
+            """PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX ms: <https://w3id.org/minsheng/def/>
+            SELECT ?c (COUNT(?t) AS ?topics) (COUNT(?m) AS ?mappings) WHERE {
+              ?r ms:categoryScheme ?s . ?c skos:inScheme ?s .
+              OPTIONAL { ?c ms:topic ?t }
+              OPTIONAL { ?c skos:closeMatch|skos:relatedMatch ?m } } GROUP BY ?c""",
+            use_default_graph_as_union=True,
+        )
+    )
+    assert rows
+    for row in rows:
+        assert int(row["topics"].value) >= 1, row["c"]
+        assert int(row["mappings"].value) == 0, row["c"]
 
 
 # ---- federation ----------------------------------------------------------------------------------------

@@ -279,7 +279,8 @@ def test_extensions_select_the_format(client, extension: str, rdflib_format: str
 def test_observation_page_shows_value_and_highlights_its_source(client, store) -> None:
     page = client.get("/data/gongshu-2024-minsheng/obs/lift-retrofit", headers={"Accept": BROWSER})
     html = page.get_data(as_text=True)
-    assert "<strong>203</strong>" in html and "Gongshu District" in html and "the year 2024" in html
+    assert "<strong>203</strong>" in html and "Gongshu District" in html and "<dd>2024</dd>" in html
+    assert "拱墅区 2024年 既有住宅加装电梯 203台" in html  # the figure's own readable label
     assert "<mark>提前超额完成加装电梯203台</mark>" in html
     graph = Graph().parse(
         data=client.get("/data/gongshu-2024-minsheng/obs/lift-retrofit.ttl").data, format="turtle"

@@ -31,6 +31,7 @@ from .namespaces import (
     SDMX_ATTRIBUTE,
     SDMX_DIMENSION,
     SDMX_MEASURE,
+    UNIT,
 )
 from .periods import BadPeriod, parse_period
 from .sources import QUOTE_SEPARATOR, ReportFiles, discover_reports, locate
@@ -54,7 +55,10 @@ OBSERVATION_COLUMNS = (
     "quote",
     "note",
 )
-INDICATOR_COLUMNS = ("id", "categories", "label_zh", "label_en", "counted_zh", "counted_en", "definition_en")
+# Columns a report CSV may add after the required ones (drafts from `minsheng extract` omit them):
+# the report's own categories the figure is filed under, and what the text says about its target.
+OPTIONAL_OBSERVATION_COLUMNS = ("category", "target_status")
+INDICATOR_COLUMNS = ("id", "topics", "label_zh", "label_en", "counted_zh", "counted_en", "definition_en")
 # Which unit a written scale demands; a plain figure may have any unit but these three.
 SCALE_UNITS = {"percent": "percent", "percentage-point": "percentage-point", "multiple": "unitless"}
 DATA_LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -69,7 +73,8 @@ class CodeLists:
     """notation → concept IRI for every code list the CSV columns refer to."""
 
     regions: dict[str, URIRef]
-    categories: dict[str, URIRef]
+    topics: dict[str, URIRef]
+    target_statuses: dict[str, URIRef]
     value_types: dict[str, URIRef]
     qualifiers: dict[str, URIRef]
     units: dict[str, URIRef]
@@ -98,7 +103,8 @@ class CodeLists:
 
         return cls(
             regions(),
-            notations("category"),
+            notations("topic"),
+            notations("target-status"),
             notations("value-type"),
             notations("qualifier"),
             notations("unit"),
@@ -114,20 +120,25 @@ def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
 
 
 def _read_csv(
-    path: Path, columns: tuple[str, ...], problems: list[DataProblem]
+    path: Path, columns: tuple[str, ...], problems: list[DataProblem], optional: tuple[str, ...] = ()
 ) -> list[tuple[int, dict[str, str]]]:
-    """Rows with their line numbers (the header is line 1); a wrong header is one problem and no rows."""
+    """Rows with their line numbers (the header is line 1); a wrong header is one problem and no rows.
+    The optional columns may follow the required ones (all of them, in order); absent, they read as empty."""
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != columns:
-            problems.append(DataProblem(str(path), f"header must be {','.join(columns)}", row=1))
+        header = tuple(reader.fieldnames or ())
+        if header not in (columns, columns + optional):
+            wanted = ",".join(columns) + (f" (then optionally {','.join(optional)})" if optional else "")
+            problems.append(DataProblem(str(path), f"header must be {wanted}", row=1))
             return []
         rows = []
         for row in reader:
             if None in row or any(value is None for value in row.values()):
                 problems.append(DataProblem(str(path), "wrong number of fields", row=reader.line_num))
                 continue
-            rows.append((reader.line_num, {k: v.strip() for k, v in row.items()}))
+            rows.append(
+                (reader.line_num, dict.fromkeys(optional, "") | {k: v.strip() for k, v in row.items()})
+            )
         return rows
 
 
@@ -138,7 +149,7 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
     for path in sorted(settings.ontology_dir.rglob("*.ttl")):
         if path not in shapes:
             _parse_turtle(path, graph, problems)
-    categories = CodeLists.from_graph(graph).categories
+    topics = CodeLists.from_graph(graph).topics
     indicator_scheme = scheme("indicator")
     graph.add((indicator_scheme, RDF.type, SKOS.ConceptScheme))
     graph.add((indicator_scheme, SKOS.prefLabel, Literal("Indicators", lang="en")))
@@ -169,15 +180,22 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
             graph.add((concept, MS.countedItem, Literal(row["counted_zh"], lang="zh")))
         if row["counted_en"]:
             graph.add((concept, MS.countedItem, Literal(row["counted_en"], lang="en")))
-        for category in row["categories"].split():
-            if category not in categories:
-                problems.append(
-                    DataProblem(str(path), f"unknown category {category!r}", row=line, column="categories")
-                )
+        if not row["topics"]:
+            problems.append(DataProblem(str(path), "an indicator needs a topic", row=line, column="topics"))
+        for topic in row["topics"].split():
+            if topic not in topics:
+                problems.append(DataProblem(str(path), f"unknown topic {topic!r}", row=line, column="topics"))
                 continue
-            graph.add((concept, SKOS.broader, categories[category]))
-            graph.add((categories[category], SKOS.narrower, concept))
+            graph.add((concept, MS.topic, topics[topic]))
+    _label_concepts(graph)
     return graph
+
+
+def _label_concepts(graph: Graph) -> None:
+    """One labelling property for everything users list: rdfs:label, copied from each skos:prefLabel
+    (concepts and schemes keep skos:prefLabel for SKOS tools)."""
+    for subject, label in sorted(graph.subject_objects(SKOS.prefLabel)):
+        graph.add((subject, RDFS.label, label))
 
 
 class ReportCompiler:
@@ -216,7 +234,8 @@ class ReportCompiler:
             return
         self._resolve_named_thing_quotes()
         self._describe_dataset()
-        rows = _read_csv(self.report.csv, OBSERVATION_COLUMNS, self.problems)
+        self.categories = self._report_categories()
+        rows = _read_csv(self.report.csv, OBSERVATION_COLUMNS, self.problems, OPTIONAL_OBSERVATION_COLUMNS)
         ids = {row["id"] for _, row in rows}
         seen: set[str] = set()
         for line, row in rows:
@@ -251,6 +270,16 @@ class ReportCompiler:
             self.graph.add((position_selector, OA.end, Literal(span.end, datatype=XSD.nonNegativeInteger)))
             citations.append(anno)
         return citations
+
+    def _report_categories(self) -> dict[str, URIRef]:
+        """notation → concept of the scheme the report names as its own grouping (ms:categoryScheme)."""
+        table: dict[str, URIRef] = {}
+        for scheme_iri in self.graph.objects(self.report_iri, MS.categoryScheme):
+            for concept in self.reference.subjects(SKOS.inScheme, scheme_iri):
+                notation = self.reference.value(concept, SKOS.notation)
+                if isinstance(concept, URIRef) and notation is not None:
+                    table[str(notation)] = concept
+        return table
 
     def _resolve_named_thing_quotes(self) -> None:
         for subject, quote in sorted(self.graph.subject_objects(MS.quote)):
@@ -363,17 +392,29 @@ class ReportCompiler:
             g.add((obs, MS.target, DATA[f"{self.report.slug}/obs/{row['target']}"]))
         if row["note"]:
             g.add((obs, RDFS.comment, Literal(row["note"], lang="en")))
-        g.add(
-            (
-                obs,
-                RDFS.label,
-                Literal(
-                    f"{row['indicator']} {row['region']} {row['period']} {row['value_type']}: "
-                    f"{written_forms[0]}",
-                    lang="zh",
-                ),
+        for category in row["category"].split():
+            concept = self.categories.get(category)
+            if concept is None:
+                self.problem(
+                    f"category {category!r} is not in the category scheme of {self.report.slug} "
+                    "(ms:categoryScheme of the report)",
+                    line,
+                    "category",
+                )
+                continue
+            g.add((obs, MS.category, concept))
+        if row["target_status"]:
+            status = self._code(
+                self.codes.target_statuses, row["target_status"], "target status", line, "target_status"
             )
+            if status is not None:
+                g.add((obs, MS.targetStatus, status))
+        labels = ObservationLabels(self.reference)
+        zh, en = labels.of(
+            region, period.iri, indicator, value_type, unit, qualifier, value, written_forms[0], quotes[0]
         )
+        g.add((obs, RDFS.label, Literal(zh, lang="zh")))
+        g.add((obs, RDFS.label, Literal(en, lang="en")))
         for quote in quotes:
             self._cite(obs, quote)
 
@@ -410,6 +451,83 @@ class ReportCompiler:
             self.problem(
                 f"unit {row['unit']!r} needs the text to say so ({written!r} does not)", line, "unit"
             )
+
+
+class ObservationLabels:
+    """Readable zh and en labels of an observation, built from the labels of its region, period, indicator,
+    value type, unit and counted item in the code lists (so a new report's labels need no code):
+    "拱墅区 2024年 既有住宅加装电梯 203台" / "Gongshu District, 2024: lifts retrofitted ..., 203 lifts"."""
+
+    def __init__(self, vocabulary: Graph) -> None:
+        self.vocabulary = vocabulary
+
+    def label(self, subject: URIRef, lang: str, prop: URIRef = RDFS.label) -> str:
+        for label in sorted(self.vocabulary.objects(subject, prop)):
+            if isinstance(label, Literal) and label.language == lang:
+                return str(label)
+        return ""
+
+    def of(
+        self,
+        region: URIRef,
+        period: URIRef,
+        indicator: URIRef,
+        value_type: URIRef,
+        unit: URIRef,
+        qualifier: URIRef,
+        value: Decimal,
+        written: str,
+        quote: str,
+    ) -> tuple[str, str]:
+        counted = unit == UNIT.NUM
+        # An actual is the plain case; any other value type is named in brackets.
+        kind_zh = kind_en = ""
+        if self.vocabulary.value(value_type, SKOS.notation) != Literal("actual"):
+            kind_zh = f"({self.label(value_type, 'zh')})"
+            kind_en = f" ({self.label(value_type, 'en')})"
+        unit_zh = self.label(indicator, "zh", MS.countedItem) if counted else self.label(unit, "zh")
+        # The counted item or unit follows the figure only where the text writes it so (203台, not 唯一个).
+        if not unit_zh or f"{written}{unit_zh}" not in quote:
+            unit_zh = ""
+        zh = (
+            f"{self.label(region, 'zh')} {self.label(period, 'zh')} "
+            f"{self.label(indicator, 'zh')}{kind_zh} {written}{unit_zh}"
+        )
+        indicator_en = self.label(indicator, "en")
+        if indicator_en[1:2].islower():  # keep acronyms such as "EV" as they are
+            indicator_en = indicator_en[0].lower() + indicator_en[1:]
+        return zh, (
+            f"{self.label(region, 'en')}, {self.label(period, 'en')}: {indicator_en}{kind_en}, "
+            f"{self._value_en(unit, qualifier, indicator, value, counted)}"
+        ).strip(", ")
+
+    def _value_en(
+        self, unit: URIRef, qualifier: URIRef, indicator: URIRef, value: Decimal, counted: bool
+    ) -> str:
+        number = format(value, ",f")
+        if self.vocabulary.value(qualifier, SKOS.notation) != Literal("exact"):
+            # "more than, with a remainder" → "more than": the first clause reads in a sentence.
+            number = f"{self.label(qualifier, 'en').split(',')[0]} {number}"
+        notation = str(self.vocabulary.value(unit, SKOS.notation) or "")
+        if notation == "percent":
+            return f"{number}%"
+        if notation == "unitless":
+            return number
+        name = self.label(indicator, "en", MS.countedItem) if counted else self.label(unit, "en")
+        if not name:
+            return number
+        return f"{number} {name if abs(value) == 1 else _plural(name)}"
+
+
+def _plural(noun: str) -> str:
+    """English plural of a unit or counted item ("lift" → "lifts", "person-time" → "person-times")."""
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es" if not noun.endswith("s") else noun
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    if noun in ("mu", "yuan renminbi", "unitless"):
+        return noun
+    return noun + "s"
 
 
 def build_dataset(settings: Settings) -> Dataset:

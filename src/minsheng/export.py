@@ -37,7 +37,10 @@ PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
 SELECT ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region
        ?indicator_code ?indicator_zh ?indicator_en ?indicator ?value_type ?value_type_iri
        ?value ?value_datatype ?unit ?unit_iri ?qualifier ?qualifier_iri ?lower_bound ?upper_bound
-       ?period ?period_en
+       ?period ?period_zh ?period_en ?first_day ?last_day
+       ?part_of ?target ?target_status ?note ?label_zh ?label_en
+       (GROUP_CONCAT(DISTINCT ?category_code; separator=" ") AS ?categories)
+       (GROUP_CONCAT(DISTINCT ?topic_code; separator=" ") AS ?topics)
        (GROUP_CONCAT(DISTINCT ?written_form; separator=" || ") AS ?written)
        (GROUP_CONCAT(DISTINCT ?exact; separator=" || ") AS ?quote)
        (MIN(?start) AS ?quote_start) (MIN(?end) AS ?quote_end) (SAMPLE(?text) AS ?source_text)
@@ -56,6 +59,17 @@ WHERE {
   ?unit_iri skos:notation ?unit .
   ?qualifier_iri skos:notation ?qualifier .
   OPTIONAL { ?period rdfs:label ?period_en . FILTER(LANG(?period_en) = "en") }
+  OPTIONAL { ?period rdfs:label ?period_zh . FILTER(LANG(?period_zh) = "zh") }
+  OPTIONAL { ?period ms:firstDay ?first_day }
+  OPTIONAL { ?period ms:lastDay ?last_day }
+  OPTIONAL { ?obs rdfs:label ?label_zh . FILTER(LANG(?label_zh) = "zh") }
+  OPTIONAL { ?obs rdfs:label ?label_en . FILTER(LANG(?label_en) = "en") }
+  OPTIONAL { ?obs ms:category/skos:notation ?category_code }
+  OPTIONAL { ?indicator ms:topic/skos:notation ?topic_code }
+  OPTIONAL { ?obs ms:partOf ?part_of }
+  OPTIONAL { ?obs ms:target ?target }
+  OPTIONAL { ?obs ms:targetStatus/skos:notation ?target_status }
+  OPTIONAL { ?obs rdfs:comment ?note }
   OPTIONAL { ?obs ms:lowerBound ?lower_bound }
   OPTIONAL { ?obs ms:upperBound ?upper_bound }
   ?citation_iri oa:hasSource ?text ; oa:hasSelector ?quote_selector , ?position .
@@ -64,7 +78,9 @@ WHERE {
 }
 GROUP BY ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region ?indicator_code ?indicator_zh
          ?indicator_en ?indicator ?value_type ?value_type_iri ?value ?value_datatype ?unit ?unit_iri
-         ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_en
+         ?qualifier ?qualifier_iri ?lower_bound ?upper_bound ?period ?period_zh ?period_en
+         ?first_day ?last_day
+         ?part_of ?target ?target_status ?note ?label_zh ?label_en
 ORDER BY ?obs
 """
 
@@ -93,7 +109,18 @@ COLUMNS: dict[str, tuple[str, str | None, dict[str, object]]] = {
     "lower_bound": ("lower bound", None, {}),
     "upper_bound": ("upper bound", None, {}),
     "period": ("reference period IRI", "sdmx-dimension:refPeriod", {"valueUrl": "{+period}"}),
-    "period_en": ("reference period", None, {}),
+    "period_zh": ("reference period (Chinese)", None, {}),
+    "period_en": ("reference period (English)", None, {}),
+    "first_day": ("first day of the period (empty where the text states no start)", None, {}),
+    "last_day": ("last day of the period (inclusive)", None, {}),
+    "label_zh": ("figure (Chinese label)", None, {}),
+    "label_en": ("figure (English label)", None, {}),
+    "categories": ("categories of its own report (codes)", None, {}),
+    "topics": ("topics of its indicator (codes)", None, {}),
+    "part_of": ("IRI of the total it is part of", None, {}),
+    "target": ("IRI of the target figure", None, {}),
+    "target_status": ("target status (code)", None, {}),
+    "note": ("curation note", None, {}),
     "written": ("figure as written", "ms:writtenAs", {"lang": "zh", "separator": " || "}),
     "quote": ("verbatim quote", None, {}),
     "quote_start": ("quote start (0-based character offset)", None, {}),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
-from .build import OBSERVATION_COLUMNS
+from .build import OBSERVATION_COLUMNS, OPTIONAL_OBSERVATION_COLUMNS
 from .numbers import CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
 
 ARABIC = r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
@@ -279,7 +279,7 @@ def draft_csv(drafts: list[Draft]) -> str:
     region is left for the curator, the offsets are in the note."""
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\n")
-    writer.writerow(OBSERVATION_COLUMNS)
+    writer.writerow(OBSERVATION_COLUMNS + OPTIONAL_OBSERVATION_COLUMNS)
     for number, draft in enumerate(drafts, 1):
         writer.writerow(
             [
@@ -298,6 +298,7 @@ def draft_csv(drafts: list[Draft]) -> str:
                 "",
                 draft.quote,
                 f"draft: characters {draft.start}-{draft.end}; check indicator, region and value type",
+                *("" for _ in OPTIONAL_OBSERVATION_COLUMNS),  # category and target status: the curator's
             ]
         )
     return output.getvalue()

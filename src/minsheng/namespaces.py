@@ -12,6 +12,8 @@ GRAPH = Namespace(BASE + "graph/")
 REGION = Namespace(BASE + "id/region/")
 INDICATOR = Namespace(BASE + "def/indicator/")
 CATEGORY = Namespace(BASE + "def/category/")
+TOPIC = Namespace(BASE + "def/topic/")
+TARGET_STATUS = Namespace(BASE + "def/target-status/")
 VALUE_TYPE = Namespace(BASE + "def/value-type/")
 QUALIFIER = Namespace(BASE + "def/qualifier/")
 LOCAL_UNIT = Namespace(BASE + "def/unit/")
@@ -51,6 +53,8 @@ PREFIXES: dict[str, str] = {
     "region": str(REGION),
     "indicator": str(INDICATOR),
     "category": str(CATEGORY),
+    "topic": str(TOPIC),
+    "ts": str(TARGET_STATUS),
     "vt": str(VALUE_TYPE),
     "qualifier": str(QUALIFIER),
     "id": str(ID),
