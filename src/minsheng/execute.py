@@ -135,7 +135,8 @@ def _json_term(term: pyoxigraph.Term) -> dict[str, str]:
         if term.language:
             return {"type": "literal", "value": term.value, "xml:lang": term.language}
         return {"type": "literal", "value": term.value, "datatype": term.datatype.value}
-    raise UsageError("RDF-star triple terms are not supported in results")
+    parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
+    return {"type": "triple", "value": {k: _json_term(v) for k, v in parts.items()}}  # type: ignore[dict-item]
 
 
 # A native serialisation may grow to this many bytes; a larger answer is redone row by row and cut at the

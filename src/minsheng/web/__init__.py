@@ -21,7 +21,7 @@ from ..config import Settings
 from ..host import HostClient
 from ..namespaces import PREFIXES
 from ..store import Release
-from . import access, caching, errors
+from . import access, caching, errors, security
 from .download import download
 from .pages import pages
 from .queries import queries
@@ -46,6 +46,7 @@ def create_app(
     app.add_template_filter(curie)
     errors.register(app)
     caching.register(app)
+    security.register(app, settings.max_body_bytes)
     access.register(app)
     return app
 

@@ -7,6 +7,7 @@ booleans, N-Triples for graphs), so the pages need no JavaScript and nothing fro
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -16,8 +17,10 @@ from flask import Response, g, request
 from ..errors import ParameterError
 from ..execute import QueryAnswer, QueryRequest
 from ..negotiation import JSON, Format, Kind, choose
+from .clients import client_address
 from .service import service
 
+SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
 NUMERIC = {
     "http://www.w3.org/2001/XMLSchema#" + t
     for t in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger", "positiveInteger")
@@ -85,6 +88,10 @@ def cell(term: dict[str, str] | None) -> Cell:
         return Cell(term["value"], "iri", href=link(term["value"]))
     if term["type"] == "bnode":
         return Cell("_:" + term["value"], "bnode")
+    if term["type"] == "triple":  # SPARQL-star: shown as the triple it quotes
+        parts = term["value"]
+        quoted = " ".join(cell(parts[k]).value for k in ("subject", "predicate", "object"))  # type: ignore[index]
+        return Cell(f"<< {quoted} >>", "triple")
     return Cell(term["value"], "literal", lang=term.get("xml:lang"), datatype=term.get("datatype"))
 
 
@@ -93,14 +100,21 @@ def term_cell(term: pyoxigraph.Term) -> Cell:
         return Cell(term.value, "iri", href=link(term.value))
     if isinstance(term, pyoxigraph.BlankNode):
         return Cell("_:" + term.value, "bnode")
+    if isinstance(term, pyoxigraph.Triple):  # RDF-star triple terms, shown as the triple they quote
+        quoted = " ".join(term_cell(t).value for t in (term.subject, term.predicate, term.object))
+        return Cell(f"<< {quoted} >>", "triple")
     return Cell(
         term.value, "literal", lang=term.language, datatype=None if term.language else term.datatype.value
     )
 
 
-def link(iri: str) -> str:
+def link(iri: str) -> str | None:
+    """Where an IRI in an answer links to: its page here, or itself if it is an http(s) IRI. Other schemes
+    (javascript:, data:, file:) are shown, never linked: answers hold whatever a query makes."""
     local = service().local_path(iri)
-    return (request.script_root + local) if local is not None else iri
+    if local is not None:
+        return request.script_root + local
+    return iri if SAFE_LINK.match(iri) else None
 
 
 def table(answer: QueryAnswer) -> Table:
@@ -118,7 +132,7 @@ def table(answer: QueryAnswer) -> Table:
 
 def select(query: QueryRequest) -> list[dict[str, dict[str, str]]]:
     """The SPARQL JSON bindings of a SELECT the pages run for themselves (cached like any other query)."""
-    answer = service().executor.run(query, lambda kind: JSON)
+    answer = service().executor.run(query, lambda kind: JSON, client=client_address())
     return json.loads(answer.body)["results"]["bindings"]
 
 
@@ -152,7 +166,7 @@ def run(query: QueryRequest, format_name: str | None = None) -> tuple[QueryAnswe
         return negotiate(kind, format_name)
 
     g.query_hash = query.digest
-    answer = service().executor.run(query, pick, requested_timeout())
+    answer = service().executor.run(query, pick, requested_timeout(), client=client_address())
     g.rows = answer.rows
     g.truncated = answer.truncated
     return answer, pick(answer.kind)

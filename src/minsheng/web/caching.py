@@ -25,7 +25,10 @@ def register(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = "ETag, X-Request-Id, Content-Disposition"
+        # Every header a client script may need: a cut answer's signal and when to retry included.
+        response.headers["Access-Control-Expose-Headers"] = (
+            "ETag, X-Request-Id, Content-Disposition, X-SPARQL-MaxRows, Warning, Retry-After, Link"
+        )
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = request.headers.get(

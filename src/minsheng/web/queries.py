@@ -35,7 +35,7 @@ def _listing(query: CannedQuery) -> dict[str, object]:
             }
             for p in query.parameters
         ],
-        "url": url_for("queries.canned", name=query.name, _external=True),
+        "url": service().absolute(url_for("queries.canned", name=query.name)),
         "sparql": query.text,
     }
 
@@ -106,6 +106,6 @@ def canned(name: str) -> Response:
 def openapi() -> Response:
     svc = service()
     document = openapi_document(
-        svc.catalog, request.url_root.rstrip("/"), sorted(svc.regions), list(svc.settings.allowed_services)
+        svc.catalog, svc.public_url.rstrip("/"), sorted(svc.regions), list(svc.settings.allowed_services)
     )
     return jsonify(document)

@@ -51,6 +51,14 @@ class Service:
         regions = {row["code"]["value"]: row["label"]["value"] for row in rows}
         return cls(settings, release, executor, catalog, regions, host)
 
+    @property
+    def public_url(self) -> str:
+        """The service's own URL, from settings (a configured public URL), never from a request."""
+        return self.settings.public_url or "http://localhost/"
+
+    def absolute(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path
+
     def local_path(self, iri: str) -> str | None:
         """The path on this server that dereferences an IRI under the base, or None for outside IRIs."""
         base = self.settings.base_iri

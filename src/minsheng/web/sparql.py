@@ -7,7 +7,7 @@ service is read-only.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID
 
@@ -36,7 +36,7 @@ def _protocol_request() -> tuple[str | None, Dataset]:
     """The query text and dataset of a protocol request; 4xx errors for everything the protocol forbids."""
     if "update" in request.args or (request.method == "POST" and request.mimetype == UPDATE):
         raise UpdateRefused("this endpoint is read-only: SPARQL Update is not accepted in any form")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD answers as GET does, without the body
         text = _single(request.args.getlist("query"), "query")
     elif request.mimetype == FORM:
         if "update" in request.form:
@@ -78,7 +78,9 @@ def endpoint() -> Response:
         return _describe_service()
     if not text.strip():
         raise UsageError("the query is empty", parameter="query")
-    answer, wanted = run(QueryRequest(text, (), dataset, base_iri=request.base_url))
+    # Relative IRIs resolve against the endpoint's public URL, never against a Host header a client wrote.
+    endpoint_url = service().absolute(url_for("sparql.endpoint"))
+    answer, wanted = run(QueryRequest(text, (), dataset, base_iri=endpoint_url))
     if wanted.is_html:
         return Response(
             render_template("sparql.html", query=text, table=table(answer), kind=answer.kind.value),
@@ -94,7 +96,9 @@ def _describe_service() -> Response:
         return Response(
             render_template("sparql.html", query=example, table=None, kind=None), mimetype="text/html"
         )
-    body = service_description(request.base_url).serialize(format=RDFLIB_FORMATS[fmt.name], encoding="utf-8")
+    body = service_description(service().absolute(url_for("sparql.endpoint"))).serialize(
+        format=RDFLIB_FORMATS[fmt.name], encoding="utf-8"
+    )
     return Response(body, mimetype=fmt.media_type)
 
 
