@@ -16,7 +16,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from . import numbers
+from . import lexicon, numbers
 from .config import Settings
 from .errors import DataProblem, InvalidData
 from .namespaces import (
@@ -27,6 +27,7 @@ from .namespaces import (
     MS,
     OA,
     QB,
+    QUDT,
     REGION,
     SDMX_ATTRIBUTE,
     SDMX_DIMENSION,
@@ -55,8 +56,9 @@ OBSERVATION_COLUMNS = (
     "note",
 )
 INDICATOR_COLUMNS = ("id", "categories", "label_zh", "label_en", "counted_zh", "counted_en", "definition_en")
-# Which unit a written scale demands; a plain figure may have any unit but these three.
-SCALE_UNITS = {"percent": "percent", "percentage-point": "percentage-point", "multiple": "unitless"}
+# Which unit a written scale demands (percent → percent, multiple → unitless, fraction → fraction...), from
+# the unit lexicon; a plain figure may have any unit but these.
+SCALE_UNITS = lexicon.scale_units()
 DATA_LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 
 
@@ -138,6 +140,7 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
     for path in sorted(settings.ontology_dir.rglob("*.ttl")):
         if path not in shapes:
             _parse_turtle(path, graph, problems)
+    _add_units(graph)
     categories = CodeLists.from_graph(graph).categories
     indicator_scheme = scheme("indicator")
     graph.add((indicator_scheme, RDF.type, SKOS.ConceptScheme))
@@ -178,6 +181,30 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
             graph.add((concept, SKOS.broader, categories[category]))
             graph.add((categories[category], SKOS.narrower, concept))
     return graph
+
+
+def _add_units(graph: Graph) -> None:
+    """The unit code list, from the unit lexicon the extractor reads too (src/minsheng/data/units.csv): QUDT
+    units labelled so that pages and queries can show them, and local units under /def/unit/ for what QUDT
+    lacks (亩, percentage points, working days), with a definition and their conversion."""
+    unit_scheme = scheme("unit")
+    for unit in lexicon.units():
+        graph.add((unit.iri, RDF.type, QUDT.Unit))
+        graph.add((unit.iri, RDF.type, SKOS.Concept))
+        graph.add((unit.iri, SKOS.inScheme, unit_scheme))
+        graph.add((unit_scheme, SKOS.hasTopConcept, unit.iri))
+        graph.add((unit.iri, SKOS.notation, Literal(unit.code)))
+        graph.add((unit.iri, SKOS.prefLabel, Literal(unit.label_en, lang="en")))
+        graph.add((unit.iri, SKOS.prefLabel, Literal(unit.label_zh, lang="zh")))
+        for word in unit.words:
+            if word != unit.label_zh:
+                graph.add((unit.iri, SKOS.altLabel, Literal(word, lang="zh")))
+        if unit.definition_en:
+            graph.add((unit.iri, SKOS.definition, Literal(unit.definition_en, lang="en")))
+        if unit.multiplier:
+            graph.add((unit.iri, QUDT.conversionMultiplier, Literal(unit.multiplier, datatype=XSD.decimal)))
+        if unit.see_also is not None:
+            graph.add((unit.iri, RDFS.seeAlso, unit.see_also))
 
 
 class ReportCompiler:
