@@ -16,7 +16,10 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from minsheng.extract import SUGGESTION_THRESHOLD, Draft, Indicator, extract, read_indicators
+from minsheng import lexicon
+from minsheng.build import CodeLists, load_vocabulary
+from minsheng.config import Settings
+from minsheng.extract import SUGGESTION_THRESHOLD, Draft, Indicator, draft_csv, extract, read_indicators
 from minsheng.periods import parse_period
 from support import run_cli
 
@@ -270,6 +273,27 @@ def test_held_out_text(indicators: dict[str, Indicator]) -> None:
         ("新建绿道100公里左右。", "100", "100", "km", "approximately"),
         ("流转土地500亩以上。", "500", "500", "mu", "at-least"),
         ("逾500万元。", "逾500万", "5000000", "cny", "more-than"),
+        # fractions and proportions
+        ("约1/6的社区开设课堂。", "约1/6", "0.1666666666666666666666666667", "fraction", "approximately"),
+        ("约三分之一的机构。", "约三分之一", "0.3333333333333333333333333333", "fraction", "approximately"),
+        ("占比超过两成。", "超过两成", "0.2", "fraction", "more-than"),
+        ("九成以上的老人。", "九成以上", "0.9", "fraction", "at-least"),
+        ("出生率6.8‰。", "6.8‰", "6.8", "permille", "exact"),
+        ("签约率达到78%以上。", "78%以上", "78", "percent", "at-least"),
+        # units of the lexicon
+        ("平均每日超过550吨。", "超过550", "550", "tonne", "more-than"),
+        ("新增绿地42万平方米。", "42万", "420000", "m2", "exact"),
+        ("处理污水3.2万立方米。", "3.2万", "32000", "m3", "exact"),
+        ("装机容量12.8万千瓦。", "12.8万", "128000", "kw", "exact"),
+        ("发电量2.4亿千瓦时。", "2.4亿", "240000000", "kwh", "exact"),
+        ("浓度为26.8微克/立方米。", "26.8", "26.8", "ug-per-m3", "exact"),
+        ("标准为每人100元/月。", "100", "100", "cny-per-month", "exact"),
+        ("时限为5个工作日。", "5", "5", "working-day", "exact"),
+        ("农田5.6万亩。", "5.6万", "56000", "mu", "exact"),
+        # 千 as a multiplier, but not in 千瓦
+        ("惠及居民5千余户。", "5千余", "5000", "num", "more-than-remainder"),
+        ("资金1.2千万元。", "1.2千万", "12000000", "cny", "exact"),
+        ("缩短至15分钟以内。", "15分钟以内", "15", "minute", "at-most"),
     ],
 )
 def test_written_forms(text: str, written: str, value: str, unit: str, qualifier: str) -> None:
@@ -304,10 +328,117 @@ def test_time_expressions_and_value_types(text: str, period: str, value_type: st
         "一项项民生实事落地。",
         "打造“1+20+N”服务矩阵。",
         "开通24小时服务。",
+        # the grammar of numerals that are not quantities
+        "这一年，我们千方百计办好“三农”实事。",  # idioms
+        "改造三级道路和二级以上医院。",  # grades
+        "县一中新校区投入使用。",  # an institution numbered after a place
+        "在县十八届人大四次会议上。",  # session numbers
+        "在丰河县第十八届人民代表大会第五次会议上。",  # ordinals in names
+        "第二批学校完成改扩建。",
+        "测评结果分为满意、基本满意、不满意三个等次。",  # the grades of a survey scale
+        "实现5G网络和4A级景区全覆盖。",  # names with Latin letters
+        "PM2.5和PM10浓度下降。",
+        "一、教育医疗\n1.新建学校\n（2）新增床位",  # numbered headings
+        "第一，办好农村养老。",  # a list item
+        "每千人口拥有托位。",  # a denominator
+        "地铁1号线二期工程开通。",
+        "12345热线受理诉求。",
     ],
 )
 def test_what_is_not_a_figure(text: str) -> None:
-    assert extract(text, 2024) == []
+    assert [d.written for d in extract(text, 2024)] == []
+
+
+def test_a_name_with_digits_beside_a_figure() -> None:
+    assert [d.written for d in extract("新建5G基站120个，4A级景区3家。", 2024)] == ["120", "3"]
+
+
+def test_fenbie_lists_pair_each_value_with_its_item() -> None:
+    text = "教育、医疗和养老三个方面的满意率分别为98.77%、98.64%和97.92%。"
+    drafts = [d for d in extract(text, 2024) if d.unit == "percent"]
+    assert [(d.item, d.value) for d in drafts] == [
+        ("教育", Decimal("98.77")),
+        ("医疗", Decimal("98.64")),
+        ("养老三个方面的满意率", Decimal("97.92")),
+    ]
+    (draft,) = [
+        d
+        for d in extract("社零总额和网络零售额同比分别增长7.12%和13.86%。", 2024)
+        if d.item == "网络零售额同比"
+    ]
+    assert (draft.value, draft.value_type) == (Decimal("13.86"), "yoy-change-rate")
+
+
+def test_a_fenbie_list_without_as_many_items_pairs_none() -> None:
+    drafts = extract("3个污水处理厂设计处理规模分别为每日10万吨、6万吨和4.5万吨。", 2024)
+    assert [(d.item, d.basis, d.value_type) for d in drafts[1:]] == [("", "per-day", "parameter")] * 3
+
+
+def test_a_per_time_basis_is_in_the_draft_and_its_indicator() -> None:
+    (draft,) = extract("城区生活垃圾日均清运量约550吨。", 2024)
+    assert (draft.basis, draft.unit, draft.qualifier) == ("per-day", "tonne", "approximately")
+    assert "per day (日均)" in draft_csv([draft])
+    indicators = {
+        "waste-collected": Indicator("生活垃圾清运量", ""),
+        "waste-collected-daily": Indicator("生活垃圾日均清运量", ""),
+    }
+    assert (
+        extract("城区生活垃圾日均清运量约550吨。", 2024, indicators)[0].indicator == "waste-collected-daily"
+    )
+    assert extract("城区生活垃圾清运量约20万吨。", 2024, indicators)[0].indicator == "waste-collected"
+
+
+def test_changes_against_the_previous_year() -> None:
+    drafts = extract("空气质量优良天数比例由上年的85.2%提高到89.6%，较上年提高4.4个百分点。", 2024)
+    assert [(d.value, d.period, d.value_type) for d in drafts] == [
+        (Decimal("85.2"), "2023", "actual"),
+        (Decimal("89.6"), "2024", "actual"),
+        (Decimal("4.4"), "2024", "yoy-change-pp"),
+    ]
+    (earlier, later) = extract("优良路率由2022年的78.5%提高到84.0%。", 2024)
+    assert (earlier.period, later.period) == ("2022", "2024")
+
+
+def test_ranges_share_the_unit_written_after_them() -> None:
+    drafts = extract("给予3至5年的社会保险补贴，打造“10-15分钟”生活圈。", 2024)
+    assert [(d.value, d.unit, d.value_type) for d in drafts] == [
+        (Decimal(3), "year", "parameter"),
+        (Decimal(5), "year", "parameter"),
+        (Decimal(10), "minute", "parameter"),
+        (Decimal(15), "minute", "parameter"),
+    ]
+    assert "lower end of the range 3至5年" in draft_csv(drafts)
+
+
+def test_suggestions_abstain_below_the_threshold(indicators: dict[str, Indicator]) -> None:
+    """17.24 km of power lines and 335 deputies: no indicator of ours measures them, none is suggested."""
+    for text in ("新建电力线路17.24公里。", "出席会议的代表335名。"):
+        (draft,) = extract(text, 2024, indicators)
+        assert draft.indicator == "" and draft.indicator_score < SUGGESTION_THRESHOLD
+    (draft,) = extract("新增老年助餐服务点50个。", 2024, indicators)
+    assert draft.indicator == "elderly-meal-points-new" and draft.indicator_score >= SUGGESTION_THRESHOLD
+    (draft,) = extract("新增老年助餐服务点服务老人5000人次。", 2024, indicators)
+    assert draft.indicator == ""  # the label matches, but a point is counted in 个, not 人次
+
+
+def test_every_unit_the_extractor_knows_is_one_the_build_accepts(dev_scores: Scores) -> None:
+    """The unit lexicon is the build's unit code list: same codes, same IRIs, QUDT or local, and each
+    local unit defined; every unit drafted on the development set is in it."""
+    problems: list = []
+    codes = CodeLists.from_graph(load_vocabulary(Settings(root=ROOT), problems)).units
+    assert problems == []
+    assert {unit.code: unit.iri for unit in lexicon.units()} == codes
+    for unit in lexicon.units():
+        assert str(unit.iri).startswith(
+            ("http://qudt.org/vocab/unit/", "https://w3id.org/minsheng/def/unit/")
+        )
+        if "/minsheng/" in str(unit.iri):
+            assert unit.definition_en, unit.code
+    drafted = {
+        d.unit for path in DEV_SET.glob("*.txt") for d in extract(path.read_text(encoding="utf-8"), 2024)
+    }
+    assert drafted <= set(codes)
+    assert {"tonne", "m3", "kw", "ug-per-m3", "cny-per-month", "permille", "fraction", "mu"} <= drafted
 
 
 def test_targets_are_linked_to_the_actuals_beside_them() -> None:

@@ -124,6 +124,9 @@ BASIS_LABELS = {
 # (tests/fixtures/extract/, printed by `pytest -s tests/test_extract.py`), where a wrong suggestion costs a
 # curator more than none.
 SUGGESTION_THRESHOLD = 0.75
+# What a suggestion loses when the words after the number are not what the indicator counts (人次 for an
+# indicator of 个): enough to fall below the threshold from a full match of the label.
+COUNTED_MISMATCH_PENALTY = 0.3
 
 
 @cache
@@ -265,9 +268,12 @@ def _extend(text: str, match: re.Match[str]) -> tuple[int, int]:
         if text.startswith(word, end):
             end += len(word)
             break
+    suffixed = text[match.end() : end].endswith(AFTER)
     for word in SCALES:
         if text.startswith(word, end):
             end += len(word)
+            if not suffixed:  # 78%以上: the qualifier may follow the scale
+                end += next((len(w) for w in ("以上", "以下", "以内", "左右") if text.startswith(w, end)), 0)
             break
     return start, end
 
@@ -443,11 +449,12 @@ def score_indicators(
     after: str = "",
     part: str = "",
 ) -> list[tuple[float, str]]:
-    """Each indicator's score for a clause, best first: the share of its Chinese label's character pairs that
-    the clause contains, less a fifth when the words after the number are not what it counts (所 for
-    schools, 人次 for visits). Indicators of another per-time basis (日均 in the label) or of another kind
-    of value (a count for a share) are left out. Ties go to the indicator whose counted word is written,
-    then to the one that the figure's own part of the clause (2个省控断面和4个市控断面) matches best."""
+    """Each indicator's score for a clause, best first: the share of its Chinese label's character pairs
+    that the clause contains, less COUNTED_MISMATCH_PENALTY when the words after the number are not what it
+    counts (所 for schools, 人次 for visits). Indicators of another per-time basis (日均 in the label) or of
+    another kind of value (a count for a share) are left out. Ties go to the indicator whose counted word
+    is written, then to the one the figure's own part of the clause matches best (4个市控断面 in
+    2个省控断面和4个市控断面)."""
     words, part_words = _bigrams(clause), _bigrams(part or clause)
     scored = []
     for code, indicator in indicators.items():
@@ -457,7 +464,7 @@ def score_indicators(
         score = len(words & pairs) / len(pairs)
         counted = bool(indicator.counted_zh) and after.startswith(indicator.counted_zh)
         if indicator.counted_zh and unit == "num" and not counted:
-            score -= 0.2
+            score -= COUNTED_MISMATCH_PENALTY
         scored.append((round(score, 3), counted, len(part_words & pairs) / len(pairs), code))
     return [(score, code) for score, _, _, code in sorted(scored, reverse=True)]
 

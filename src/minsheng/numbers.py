@@ -198,6 +198,12 @@ def parse_quantity(written: str) -> Quantity:
                 raise NotAQuantity(f"two scales in {written!r}")
             scale, rest = name, rest[len(marker) :]
             break
+    for word, meaning in SUFFIX_QUALIFIERS.items():  # 78%以上, 5.5%以内: the qualifier after the scale
+        if rest.startswith(word) and scale != "plain":
+            if qualifier != "exact":
+                raise NotAQuantity(f"two qualifiers in {written!r}")
+            qualifier, rest = meaning, rest[len(word) :]
+            break
     if rest:
         raise NotAQuantity(f"unexpected {rest!r} after the number in {written!r}")
     return Quantity(sign * value, qualifier, scale)
