@@ -95,6 +95,7 @@ PREVIOUS_YEAR = re.compile(r"(?<![较比])(?:上年|去年|上一年|(?P<year>20
 # person and period (高标准农田 and 标准化 are names, not standards).
 PARAMETER_CUES = re.compile(
     r"标准(?:为|是|提高|提升|调整|达到|分别)|时限|设计|能力|每[人生户名]每[日天月年周]"
+    r"|每[^，。；]{0,3}?[人户名生家](?:补贴|补助|奖励|发放)"  # 每户补助2000元, 每吸纳1人补贴1500元
 )
 # A duration offered is a parameter (免费住7天, 给予3至5年的补贴); 免费 before a count is not
 # (免费体检4万人次).
@@ -204,7 +205,7 @@ class _Grammar:
             m.start() <= start and end <= m.end() for rule in CALENDAR for m in rule.finditer(text, *window)
         ):
             return True
-        if HEADING_BEFORE.search(text, 0, start) and text.startswith(HEADING_AFTER, end):
+        if HEADING_BEFORE.search(text, max(0, start - 4), start) and text.startswith(HEADING_AFTER, end):
             return True  # 一、 1. （2） open a heading or a list item
         if before == "第" and after in "，,、" and text[max(0, start - 2) : start - 1] in ("", *SENTENCE_END):
             return True  # 第一，办好农村养老: a list item, not a rank
@@ -214,14 +215,19 @@ class _Grammar:
             return True  # 九届, 五次会议, 三级道路, 1号线
         if before == "第" and text.startswith(self.ordinal_after, end):
             return True  # 第二批, 第一季度
+        if before == "第" and text[max(0, start - 2) : start - 1] in tuple(PLACE_SUFFIXES):
+            clause_start = _bounds(text, start, CLAUSE_END)[0]
+            if "全" not in text[clause_start:start]:
+                return True  # 县第三水厂: a name (全市第一 is a rank)
         if (
             end - start == 1
             and text[max(0, start - 1) : start] in tuple(PLACE_SUFFIXES)
             and text.startswith(self.institution_after, end)
         ):
             return True  # 县一中, 市一医院
-        if before == "每":
-            return True  # 每千人口, 每万人: the size of a denominator
+        one_per_head = text[start:end] in ("1", "一") and after in ("人", "名", "户", "家")
+        if before == "每" or (one_per_head and "每" in text[max(0, start - 4) : start]):
+            return True  # 每千人口, 每万人, 每吸纳1人 (not 每年1次): the size of a denominator
         return any(s <= start and end <= e for s, e in self.idiom_spans)
 
 
@@ -310,8 +316,8 @@ def _figures(text: str) -> list[_Figure]:
     grammar = _Grammar(text)
     figures: list[_Figure] = []
     for match in _candidates(text, grammar):
-        if figures and match.start() < figures[-1].end:
-            continue  # inside the previous figure (百 in 个百分点, 万 in 1.2万)
+        if figures and match.start() < figures[-1].unit_end:
+            continue  # inside the previous figure or its unit (百 in 个百分点, 万 in 1.2万, 千 in 千米)
         start, end = _extend(text, match)
         written = text[start:end]
         try:
@@ -360,6 +366,10 @@ def _value_type(text: str, figure: _Figure, phrase_start: int, clause: str, year
         return "change-rate"  # 平均减少60%, 提升近三成: a change since a start the text names
     sentence_start, _ = _bounds(text, figure.start, SENTENCE_END)
     clause_start, clause_end = _bounds(text, figure.start, CLAUSE_END)
+    if figure.unit == "percent" and (
+        any(cue in before for cue in COMPLETION_CUES) or before.endswith(("目标的", "计划的"))
+    ):
+        return "completion-rate"  # 总体进度93.6%, 完成年度目标的112%
     # 原定“新建70所”的目标, 目标为6万个; not 12个项目已完成全年目标任务 (a count of projects)
     if "原定" in text[sentence_start:clause_end] or "目标" in text[clause_start : figure.start]:
         return "target"
@@ -372,8 +382,6 @@ def _value_type(text: str, figure: _Figure, phrase_start: int, clause: str, year
         and re.search(r"连续(?:实施)?第?$", text[max(0, figure.start - 6) : figure.start])
     ):
         return "cumulative-total"
-    if figure.unit == "percent" and any(cue in before for cue in COMPLETION_CUES):
-        return "completion-rate"
     phrase_end = _bounds(text, figure.start, PHRASE_END)[1]
     phrase = text[phrase_start:phrase_end]
     if figure.unit == "year" and ("岁" in figure.written or text.startswith(("岁", "周岁"), figure.end)):
@@ -548,7 +556,17 @@ def extract(text: str, year: int, indicators: dict[str, Indicator] | None = None
                 best_indicator=best_indicator,
             )
         )
-    return _pair_targets(drafts)
+    return _pair_targets(_share_range_value_types(text, drafts))
+
+
+def _share_range_value_types(text: str, drafts: list[Draft]) -> list[Draft]:
+    """The lower end of a range is what the upper end is (0-3岁: both ends of an age range, parameters)."""
+    shared = list(drafts)
+    for index in range(len(drafts) - 2, -1, -1):
+        lower, upper = shared[index], shared[index + 1]
+        if text[lower.end : upper.start] in RANGE_CONNECTORS and lower.unit == upper.unit:
+            shared[index] = replace(lower, value_type=upper.value_type, basis=upper.basis or lower.basis)
+    return shared
 
 
 def _range_remark(text: str, figures: list[_Figure], index: int) -> str:
@@ -572,13 +590,21 @@ def _list_items(text: str, figures: list[_Figure]) -> dict[int, str]:
     """For the values of a 分别 list, the item each belongs to: in 教育、医疗和养老的满意率分别为98.8%、98.6%
     和97.9%, 98.6% is 医疗's. Items are the parts of the phrase before 分别 split at 、 和 及 与 (the last
     keeps the words shared by all, 养老的满意率); when their number differs from the values', the list names
-    no items (设计规模分别为10万吨、6万吨) and none is paired."""
+    no items (设计规模分别为10万吨、6万吨) and none is paired. A head without a list takes the list of the
+    phrase before it in the sentence."""
     paired: dict[int, str] = {}
     for found in re.finditer("分别", text):
         phrase_start, phrase_end = _bounds(text, found.start(), PHRASE_END)
         values = [i for i, f in enumerate(figures) if found.end() <= f.start < phrase_end]
         head = text[phrase_start : found.start()]
         parts = [part for part in re.split("[、和及与]", head) if part]
+        if len(parts) < 2 and phrase_start > 0 and text[phrase_start - 1] in "，,":
+            # 县二中、县职教中心建成投用，建筑面积分别为…: the items open the sentence
+            previous_start = _bounds(text, phrase_start - 1, PHRASE_END)[0]
+            previous = text[previous_start : phrase_start - 1]
+            has_figures = any(previous_start <= f.start < phrase_start for f in figures)
+            if "分别" not in previous and not has_figures:  # a list of names, not of values
+                parts = [part for part in re.split("[、和及与]", previous) if part]
         if len(parts) < 2 or len(parts) != len(values):
             continue
         paired.update(zip(values, parts, strict=True))
