@@ -294,6 +294,10 @@ def test_held_out_text(indicators: dict[str, Indicator]) -> None:
         ("惠及居民5千余户。", "5千余", "5000", "num", "more-than-remainder"),
         ("资金1.2千万元。", "1.2千万", "12000000", "cny", "exact"),
         ("缩短至15分钟以内。", "15分钟以内", "15", "minute", "at-most"),
+        ("新增床位1,260张。", "1,260", "1260", "num", "exact"),
+        ("托育机构达到上百家。", "上百", "100", "num", "at-least"),
+        ("新铺设管网38.5千米。", "38.5", "38.5", "km", "exact"),
+        ("每户补助不超过5000元。", "不超过5000", "5000", "cny", "at-most"),
     ],
 )
 def test_written_forms(text: str, written: str, value: str, unit: str, qualifier: str) -> None:
@@ -343,6 +347,8 @@ def test_time_expressions_and_value_types(text: str, period: str, value_type: st
         "每千人口拥有托位。",  # a denominator
         "地铁1号线二期工程开通。",
         "12345热线受理诉求。",
+        "二〇二四年，市政府为数十家机构、十几个社区引入团队。",  # a year in Chinese numerals; vague numerals
+        "一年来，实施三年行动，发放一次性补贴。",
     ],
 )
 def test_what_is_not_a_figure(text: str) -> None:
@@ -397,6 +403,9 @@ def test_changes_against_the_previous_year() -> None:
     ]
     (earlier, later) = extract("优良路率由2022年的78.5%提高到84.0%。", 2024)
     assert (earlier.period, later.period) == ("2022", "2024")
+    # the comparison of the sentence holds for the list after 其中; 提高到 reaches a level
+    drafts = extract("收入同比增长6.1%，其中城镇和农村分别增长5.6%和7.4%，失业率提高到3%。", 2024)
+    assert [d.value_type for d in drafts] == ["yoy-change-rate"] * 3 + ["actual"]
 
 
 def test_ranges_share_the_unit_written_after_them() -> None:

@@ -58,6 +58,12 @@ from minsheng.numbers import NotAQuantity, Quantity, chinese_numeral_value, pars
         ("5千余", "5000", "more-than-remainder", "plain"),
         ("1.2千万", "12000000", "exact", "plain"),
         ("近千", "1000", "nearly", "plain"),
+        ("上百", "100", "at-least", "plain"),
+        ("不超过5000", "5000", "at-most", "plain"),
+        ("不少于30", "30", "at-least", "plain"),
+        ("1,260", "1260", "exact", "plain"),
+        ("12,345.5万", "123455000", "exact", "plain"),
+        ("超过九成五", "0.95", "more-than", "fraction"),
     ],
 )
 def test_written_forms_from_reports(written: str, value: str, qualifier: str, scale: str) -> None:

@@ -41,12 +41,27 @@ from .build import OBSERVATION_COLUMNS
 from .lexicon import not_quantities, scale_units, time_bases, unit_by_code, unit_words
 from .numbers import CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
 
-ARABIC = r"[0-9０-９]+(?:[.．][0-9０-９]+)?"
+# 1,260 (a thousands separator: three digits after each comma) or 12.5
+ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:[.．][0-9]+)?|[0-9０-９]+(?:[.．][0-9０-９]+)?"
 CHINESE = f"[{CHINESE_NUMERAL_CHARS}]+"
 # Words a Chinese numeral must stand before to be a count (otherwise 一些, 一起, 万家 are not figures).
 MEASURE_WORDS = "个项年载所家级大类种批倍位名人次方条台张场座处堂套间件户元亩公里米分天周岁吨部辆栋支组块"
 DIRECTIONS = ("下降", "减少", "降低", "回落", "增长", "提升", "提高", "增加", "上升")
-BEFORE = ("约占", "不到", "不足", "将近", "超过", "超", "逾", "近", "约")
+BEFORE = (
+    "不超过",
+    "不高于",
+    "不低于",
+    "不少于",
+    "约占",
+    "不到",
+    "不足",
+    "将近",
+    "超过",
+    "超",
+    "逾",
+    "近",
+    "约",
+)
 AFTER_TIME = ("周岁", "岁", "年", "天", "小时", "分钟")
 AFTER = ("以上", "以下", "以内", "左右", "余", "多", "+N")
 SCALES = ("个百分点", "百分点", "%", "％", "‰", "倍")
@@ -62,7 +77,7 @@ NOT_UNIT_AFTER_方 = ("面", "式", "案", "法", "向", "便", "位")
 RANGE_CONNECTORS = ("至", "到", "-", "~", "～", "—", "－")
 # Calendar dates and formulas, which no lexicon word marks.
 CALENDAR = (
-    re.compile(r"[0-9]{4}(?=年|最具)"),  # a calendar year
+    re.compile(r"[0-9]{4}(?=年|最具)|[〇零一二三四五六七八九]{4}(?=年)"),  # a calendar year, 二〇二四年
     re.compile(r"[0-9]{1,2}(?=月)|(?<=月)[0-9]{1,2}(?=日)|[0-9]{1,2}(?=-[0-9]{1,2}月)"),  # months and days
     re.compile(r"[0-9]+(?=\+[0-9]+\+)|(?<=\+)[0-9]+(?=\+)"),  # a formula 1+20+N (8+N is "8 or more")
 )
@@ -101,6 +116,7 @@ PARAMETER_CUES = re.compile(
 # (免费体检4万人次).
 DURATION_PARAMETER_CUES = ("免费", "给予")
 COMPLETION_CUES = ("进度", "完成率")
+TARGET_WORD = "目标(?!人群|群体|对象)"  # 目标人群 is a population, not a target
 # A time reached by a change is a result, not a threshold (缩短至15分钟以内).
 RESULT_VERBS = (
     "缩短至",
@@ -140,7 +156,7 @@ def _number_pattern() -> re.Pattern[str]:
     return re.compile(
         r"(?P<fraction>[0-9０-９]+/[0-9０-９]+)"
         rf"|(?P<cfraction>{CHINESE}分之{CHINESE})"
-        r"|(?P<tenths>[一二两三四五六七八九]成)"
+        r"|(?P<tenths>[一二两三四五六七八九]成(?:[一二三四五六七八九](?![十百千万亿]))?)"
         rf"|(?P<arabic>{ARABIC})(?P<mult>(?:[万亿]|{kilo})*)"
         rf"|(?P<chinese>{CHINESE})"
         r"|(?P<word>唯一|首位)"
@@ -193,6 +209,8 @@ class _Grammar:
         self.name_after = words["name-after"]
         self.ordinal_after = words["ordinal-after"]
         self.institution_after = words["institution-after"]
+        self.vague_before = words["vague-before"]
+        self.vague_after = words["vague-after"]
         self.idiom_spans = [
             (m.start(), m.end()) for idiom in words["idiom"] for m in re.finditer(re.escape(idiom), text)
         ]
@@ -226,6 +244,8 @@ class _Grammar:
         ):
             return True  # 县一中, 市一医院
         one_per_head = text[start:end] in ("1", "一") and after in ("人", "名", "户", "家")
+        if before in self.vague_before or text.startswith(self.vague_after, end):
+            return True  # 数十家, 几百人, 十几个: no figure is stated
         if before == "每" or (one_per_head and "每" in text[max(0, start - 4) : start]):
             return True  # 每千人口, 每万人, 每吸纳1人 (not 每年1次): the size of a denominator
         return any(s <= start and end <= e for s, e in self.idiom_spans)
@@ -241,8 +261,8 @@ def _candidates(text: str, grammar: _Grammar) -> Iterable[re.Match[str]]:
             after = text[match.end() : match.end() + 2]
             before = text[max(0, match.start() - 1) : match.start()]
             counts = after[:1] in MEASURE_WORDS or before in ("第", "续", "上") or after.startswith(AFTER)
-            if not counts or (chinese in ("万", "亿") and before != "上"):
-                continue
+            if not counts or (chinese in ("百", "千", "万", "亿") and before not in ("上", "近")):
+                continue  # a lone 万 is in names (万家); 上万, 上百, 近千 are bounds
         arabic = bool(match.group("arabic") or match.group("fraction"))
         if grammar.not_a_quantity(match.start(), match.end(), arabic):
             continue
@@ -253,7 +273,9 @@ def _extend(text: str, match: re.Match[str]) -> tuple[int, int]:
     """The span of the written figure: the number with its direction, qualifiers and scale."""
     start, end = match.start(), match.end()
     for word in sorted((*BEFORE, "上", "第"), key=len, reverse=True):
-        if text.endswith(word, 0, start) and not (word == "上" and match.group("chinese") != "万"):
+        if text.endswith(word, 0, start) and not (
+            word == "上" and match.group("chinese") not in ("百", "千", "万", "亿")
+        ):
             start -= len(word)
             break
     for word in DIRECTIONS:  # 提升近三成: the direction stands before the qualifier
@@ -358,8 +380,18 @@ def _value_type(text: str, figure: _Figure, phrase_start: int, clause: str, year
     direction = figure.written.startswith(DIRECTIONS)
     cues = [cue.format(previous=year - 1) for cue in YOY_CUES]
     cue_at = max((before.rfind(cue) for cue in cues), default=-1)
-    if cue_at >= 0 and (direction or any(word in before[cue_at:] for word in DIRECTIONS)):
-        return "yoy-change-pp" if figure.unit == "percentage-point" else "yoy-change-rate"
+    # a direction word of the list before the figure (分别增长5.6%和7.4%), not 提高到 (a level reached)
+    moved = re.compile(f"(?:{'|'.join(DIRECTIONS)})(?![到至])")
+    changed = direction or (cue_at >= 0 and bool(moved.search(before, cue_at)))
+    if cue_at < 0 and (direction or moved.search(before)):
+        # 同比增长6.1%，其中城镇和农村分别增长5.6%和7.4%: the comparison of the sentence holds
+        sentence = text[_bounds(text, figure.start, SENTENCE_END)[0] : phrase_start]
+        cue_at = 0 if any(cue in sentence for cue in cues) else -1
+        changed = True
+    if figure.unit == "percentage-point" and changed:
+        return "yoy-change-pp"  # 提高近两个百分点: a change of a rate, against last year when unstated
+    if cue_at >= 0 and changed and figure.unit in ("percent", "fraction"):
+        return "yoy-change-rate"  # (较2023年增加310名, a change in persons, has no value type of its own)
     if figure.unit == "unitless" and figure.written.endswith("倍"):
         return "change-multiple"
     if direction and figure.unit in ("percent", "fraction"):
@@ -371,7 +403,7 @@ def _value_type(text: str, figure: _Figure, phrase_start: int, clause: str, year
     ):
         return "completion-rate"  # 总体进度93.6%, 完成年度目标的112%
     # 原定“新建70所”的目标, 目标为6万个; not 12个项目已完成全年目标任务 (a count of projects)
-    if "原定" in text[sentence_start:clause_end] or "目标" in text[clause_start : figure.start]:
+    if "原定" in text[sentence_start:clause_end] or re.search(TARGET_WORD, text[clause_start : figure.start]):
         return "target"
     if re.match(r"[^，。；]*?[”\"]的?目标", text[figure.end : clause_end + 4]):
         return "target"

@@ -6,7 +6,8 @@ saying why it is there.
   unit the extractor drafts is one the build accepts.
 - `not_quantities.csv`: the words of the grammar of numerals that are not quantities (see extract.py):
   idioms and set phrases, words after a numeral that make it a name, grade or session number, words after
-  第N that make it an ordinal in a name, and institution words after a place and a numeral (县一中).
+  第N that make it an ordinal in a name, institution words after a place and a numeral (县一中), and
+  words that make a numeral vague (数十, 十几).
 - `time_bases.csv`: words before a figure that make it a flow per day, week, month or year (日均, 每月).
 """
 
@@ -26,7 +27,14 @@ UNITS_FILE = DATA_DIR / "units.csv"
 NOT_QUANTITIES_FILE = DATA_DIR / "not_quantities.csv"
 TIME_BASES_FILE = DATA_DIR / "time_bases.csv"
 UNIT_PREFIXES = {"unit": str(UNIT), "mu": str(LOCAL_UNIT)}
-NOT_QUANTITY_RULES = ("idiom", "name-after", "ordinal-after", "institution-after")
+NOT_QUANTITY_RULES = (
+    "idiom",
+    "name-after",
+    "ordinal-after",
+    "institution-after",
+    "vague-before",
+    "vague-after",
+)
 
 
 class LexiconError(ValueError):

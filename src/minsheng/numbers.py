@@ -1,8 +1,9 @@
 """Chinese quantities as written in reports: Arabic and Chinese numerals, 万/亿, qualifiers, signs, ranks.
 
 `parse_quantity("超1.53万")` gives 15300 with the qualifier "more-than"; `parse_quantity("下降5.4个百分点")`
-gives -5.4 in percentage points; fractions (1/6, 三分之一, 两成: tenths) are read as fractions of one and
-千分之/‰ as per mille. The build uses it to check that every curated value agrees with its text.
+gives -5.4 in percentage points; fractions (1/6, 三分之一, tenths: 两成, 九成五) are read as fractions of
+one and 千分之/‰ as per mille; 1,260 has a thousands separator. The build uses it to check that every
+curated value agrees with its text.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ FULL_WIDTH = str.maketrans("０１２３４５６７８９．％", "0123456789.%
 
 # Written before the number, longest first so that 不到 wins over a shorter match.
 PREFIX_QUALIFIERS = {
+    "不超过": "at-most",
+    "不高于": "at-most",
+    "不低于": "at-least",
+    "不少于": "at-least",
     "约占": "approximately",
     "不到": "less-than",
     "不足": "less-than",
@@ -124,8 +129,8 @@ _CHINESE = "[" + CHINESE_NUMERAL_CHARS + "]+"
 _NUMBER = re.compile(
     r"(?P<num>\d+)/(?P<den>\d+)"
     rf"|(?P<cden>{_CHINESE})分之(?P<cnum>{_CHINESE})"
-    r"|(?P<tenths>[一二两三四五六七八九])成"
-    r"|(?P<arabic>\d+(?:\.\d+)?)(?P<mult>[千万亿]*)"
+    r"|(?P<tenths>[一二两三四五六七八九])成(?P<hundredths>[一二三四五六七八九](?![十百千万亿]))?"
+    r"|(?P<arabic>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?P<mult>[千万亿]*)"
     rf"|(?P<chinese>{_CHINESE})"
 )
 # Written after a fraction's denominator: 百分之三十 is 30 percent, 千分之五 is 5 per mille.
@@ -167,10 +172,11 @@ def parse_quantity(written: str) -> Quantity:
         denominator = chinese_numeral_value(match.group("cden"))
         numerator = chinese_numeral_value(match.group("cnum"))
         value, scale = _fraction(numerator, denominator, written)
-    elif match.group("tenths") is not None:
-        value, scale = Decimal(DIGITS[match.group("tenths")]) / 10, "fraction"
+    elif match.group("tenths") is not None:  # 两成: 0.2; 九成五: 0.95
+        hundredths = DIGITS[match.group("hundredths")] if match.group("hundredths") else 0
+        value, scale = (Decimal(DIGITS[match.group("tenths")] * 10 + hundredths)) / 100, "fraction"
     elif match.group("arabic") is not None:
-        value = Decimal(match.group("arabic"))
+        value = Decimal(match.group("arabic").replace(",", ""))  # 1,260: a thousands separator
         for ch in match.group("mult"):
             value *= MULTIPLIERS[ch]
     else:
