@@ -39,7 +39,7 @@ from pathlib import Path
 
 from .build import OBSERVATION_COLUMNS
 from .lexicon import not_quantities, scale_units, time_bases, unit_by_code, unit_words
-from .numbers import CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
+from .numbers import AFTER_UNIT, CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
 
 # 1,260 (a thousands separator: three digits after each comma) or 12.5
 ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:[.．][0-9]+)?|[0-9０-９]+(?:[.．][0-9０-９]+)?"
@@ -65,14 +65,6 @@ BEFORE = (
 AFTER_TIME = ("周岁", "岁", "年", "天", "小时", "分钟")
 AFTER = ("以上", "以下", "以内", "左右", "余", "多", "+N")
 SCALES = ("个百分点", "百分点", "%", "％", "‰", "倍")
-# Qualifiers written after the unit word (100公里左右, 15分钟以内): they bound the figure before the unit.
-AFTER_UNIT_QUALIFIERS = {
-    "左右": "approximately",
-    "以上": "at-least",
-    "以下": "at-most",
-    "以内": "at-most",
-    "内": "at-most",
-}
 NOT_UNIT_AFTER_方 = ("面", "式", "案", "法", "向", "便", "位")
 RANGE_CONNECTORS = ("至", "到", "-", "~", "～", "—", "－")
 # Calendar dates and formulas, which no lexicon word marks.
@@ -329,9 +321,15 @@ def _unit(text: str, end: int, written: str, scale: str, is_rank: bool) -> tuple
 
 
 def _bounds(text: str, position: int, ends: str) -> tuple[int, int]:
-    left = max((text.rfind(ch, 0, position) for ch in ends), default=-1) + 1
-    rights = [i for i in (text.find(ch, position) for ch in ends) if i >= 0]
-    return left, min(rights) if rights else len(text)
+    """The span around position up to the nearest of the end characters (a comma between digits, 1,260,
+    ends nothing)."""
+
+    def is_end(i: int) -> bool:
+        return text[i] != "," or not (text[i - 1 : i].isdigit() and text[i + 1 : i + 2].isdigit())
+
+    left = next((i + 1 for i in range(position - 1, -1, -1) if text[i] in ends and is_end(i)), 0)
+    right = next((i for i in range(position, len(text)) if text[i] in ends and is_end(i)), len(text))
+    return left, right
 
 
 def _figures(text: str) -> list[_Figure]:
@@ -349,17 +347,28 @@ def _figures(text: str) -> list[_Figure]:
         # 第4 is a rank, except 连续第4年, a count of years.
         is_rank = (written.startswith("第") and not text.startswith("年", end)) or written == "首位"
         unit, unit_end = _unit(text, end, written, quantity.scale, is_rank)
-        qualifier = quantity.qualifier
-        if qualifier == "exact" and unit not in ("percent", "fraction"):
-            # 100公里左右, 500亩以上, 15分钟以内: the qualifier follows the unit word
-            after_unit = re.match(r"[^\W\d_]{0,3}?(左右|以上|以下|以内)", text[end : end + 7])
-            if unit_end > end and text.startswith(tuple(AFTER_UNIT_QUALIFIERS), unit_end):
-                word = next(w for w in AFTER_UNIT_QUALIFIERS if text.startswith(w, unit_end))
-                qualifier = AFTER_UNIT_QUALIFIERS[word]
-            elif after_unit and after_unit.group(0) != after_unit.group(1):
-                qualifier = AFTER_UNIT_QUALIFIERS[after_unit.group(1)]
+        tail = AFTER_UNIT.match(text, end, end + 8)
+        if tail and quantity.qualifier == "exact" and quantity.scale == "plain" and not is_rank:
+            # 100公里左右, 50人以上, 15分钟内: the qualifier follows the unit word or the classifier, and
+            # the written figure takes both so that the build reads the same qualifier from it
+            word = tail.group(1)
+            is_unit_word = unit_end > end and word == text[end:unit_end]
+            is_classifier = all(ch in MEASURE_WORDS for ch in word) and tail.group(2) != "内"
+            if is_unit_word or is_classifier:
+                end, written = tail.end(), text[start : tail.end()]
+                quantity = parse_quantity(written)
         figures.append(
-            _Figure(start, end, written, quantity.value, qualifier, quantity.scale, is_rank, unit, unit_end)
+            _Figure(
+                start,
+                end,
+                written,
+                quantity.value,
+                quantity.qualifier,
+                quantity.scale,
+                is_rank,
+                unit,
+                unit_end,
+            )
         )
     return _share_range_units(text, figures)
 

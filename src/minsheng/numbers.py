@@ -58,6 +58,17 @@ SUFFIX_QUALIFIERS = {
     "多": "more-than-remainder",
     "+N": "at-least",
 }
+# Written after the unit or classifier that follows a number: 100公里左右, 50人以上, 15分钟内.
+AFTER_UNIT_QUALIFIERS = {
+    "及以上": "at-least",
+    "及以下": "at-most",
+    "以上": "at-least",
+    "以下": "at-most",
+    "以内": "at-most",
+    "左右": "approximately",
+    "内": "at-most",
+}
+AFTER_UNIT = re.compile(r"([^\W\d_]{1,4}?)(" + "|".join(AFTER_UNIT_QUALIFIERS) + ")")
 # Time units that may stand between a number and its suffix qualifier: 60周岁以上, 五年以上.
 TIME_WORDS = ("周岁", "岁", "年", "天", "小时", "分钟")
 FALLING = ("下降", "减少", "降低", "回落")
@@ -182,6 +193,11 @@ def parse_quantity(written: str) -> Quantity:
     else:
         value = Decimal(chinese_numeral_value(match.group("chinese")))
     rest = text[match.end() :]
+    after_unit = AFTER_UNIT.fullmatch(rest)
+    if after_unit and not after_unit.group(1).startswith(
+        ("余", "多")
+    ):  # 100公里左右, 50人以上, 15分钟内, 65岁及以上: the qualifier follows the unit word
+        return Quantity(sign * value, _after_unit_qualifier(qualifier, after_unit.group(2), written), scale)
     for word in TIME_WORDS:
         if rest.startswith(word) and any(rest[len(word) :].startswith(q) for q in SUFFIX_QUALIFIERS):
             rest = rest[len(word) :]
@@ -213,6 +229,12 @@ def parse_quantity(written: str) -> Quantity:
     if rest:
         raise NotAQuantity(f"unexpected {rest!r} after the number in {written!r}")
     return Quantity(sign * value, qualifier, scale)
+
+
+def _after_unit_qualifier(qualifier: str, word: str, written: str) -> str:
+    if qualifier != "exact":
+        raise NotAQuantity(f"two qualifiers in {written!r}")
+    return AFTER_UNIT_QUALIFIERS[word]
 
 
 def _fraction(numerator: int, denominator: int, written: str) -> tuple[Decimal, str]:
