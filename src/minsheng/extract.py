@@ -253,8 +253,9 @@ def _candidates(text: str, grammar: _Grammar) -> Iterable[re.Match[str]]:
             after = text[match.end() : match.end() + 2]
             before = text[max(0, match.start() - 1) : match.start()]
             counts = after[:1] in MEASURE_WORDS or before in ("第", "续", "上") or after.startswith(AFTER)
-            if not counts or (chinese in ("百", "千", "万", "亿") and before not in ("上", "近")):
-                continue  # a lone 万 is in names (万家); 上万, 上百, 近千 are bounds
+            bound = before in ("上", "近") or (chinese in ("百", "千") and after.startswith(("余", "多")))
+            if not counts or (chinese in ("百", "千", "万", "亿") and not bound):
+                continue  # a lone 万 is in names (万家); 上万, 上百, 近千, 千余 are bounds
         arabic = bool(match.group("arabic") or match.group("fraction"))
         if grammar.not_a_quantity(match.start(), match.end(), arabic):
             continue
