@@ -40,13 +40,42 @@ from minsheng.numbers import NotAQuantity, Quantity, chinese_numeral_value, pars
         ("３０万", "300000", "exact", "plain"),
         ("两百", "200", "exact", "plain"),
         ("一〇二", "102", "exact", "plain"),
+        ("1/6", "0.1666666666666666666666666667", "exact", "fraction"),
+        ("约1/6", "0.1666666666666666666666666667", "approximately", "fraction"),
+        ("三分之一", "0.3333333333333333333333333333", "exact", "fraction"),
+        ("约占三分之二", "0.6666666666666666666666666667", "approximately", "fraction"),
+        ("四分之三", "0.75", "exact", "fraction"),
+        ("百分之三十", "30", "exact", "percent"),
+        ("千分之五", "5", "exact", "permille"),
+        ("两成", "0.2", "exact", "fraction"),
+        ("超过两成", "0.2", "more-than", "fraction"),
+        ("九成以上", "0.9", "at-least", "fraction"),
+        ("提升近三成", "0.3", "nearly", "fraction"),
+        ("6.8‰", "6.8", "exact", "permille"),
+        ("78%以上", "78", "at-least", "percent"),
+        ("5.5%以内", "5.5", "at-most", "percent"),
+        ("15分钟以内", "15", "at-most", "plain"),
+        ("5千余", "5000", "more-than-remainder", "plain"),
+        ("1.2千万", "12000000", "exact", "plain"),
+        ("近千", "1000", "nearly", "plain"),
+        ("上百", "100", "at-least", "plain"),
+        ("不超过5000", "5000", "at-most", "plain"),
+        ("不少于30", "30", "at-least", "plain"),
+        ("100公里左右", "100", "approximately", "plain"),
+        ("50人以上", "50", "at-least", "plain"),
+        ("65岁及以上", "65", "at-least", "plain"),
+        ("1,260", "1260", "exact", "plain"),
+        ("12,345.5万", "123455000", "exact", "plain"),
+        ("超过九成五", "0.95", "more-than", "fraction"),
     ],
 )
 def test_written_forms_from_reports(written: str, value: str, qualifier: str, scale: str) -> None:
     assert parse_quantity(written) == Quantity(Decimal(value), qualifier, scale)
 
 
-@pytest.mark.parametrize("written", ["", "万万", "约", "12个", "超超5", "50余以上", "abc"])
+@pytest.mark.parametrize(
+    "written", ["", "万万", "约", "12个", "超超5", "50余以上", "abc", "6/5", "1/0", "5%‰", "50余%以上"]
+)
 def test_not_quantities_are_refused(written: str) -> None:
     with pytest.raises(NotAQuantity):
         parse_quantity(written)

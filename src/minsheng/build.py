@@ -8,6 +8,7 @@ the number parser reads from the written figure. All problems are collected and 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,7 +17,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from . import numbers
+from . import lexicon, numbers
 from .config import Settings
 from .errors import DataProblem, InvalidData
 from .namespaces import (
@@ -27,6 +28,7 @@ from .namespaces import (
     MS,
     OA,
     QB,
+    QUDT,
     REGION,
     SDMX_ATTRIBUTE,
     SDMX_DIMENSION,
@@ -59,8 +61,9 @@ OBSERVATION_COLUMNS = (
 # the report's own categories the figure is filed under, and what the text says about its target.
 OPTIONAL_OBSERVATION_COLUMNS = ("category", "target_status")
 INDICATOR_COLUMNS = ("id", "topics", "label_zh", "label_en", "counted_zh", "counted_en", "definition_en")
-# Which unit a written scale demands; a plain figure may have any unit but these three.
-SCALE_UNITS = {"percent": "percent", "percentage-point": "percentage-point", "multiple": "unitless"}
+# Which unit a written scale demands (percent → percent, multiple → unitless, fraction → fraction...), from
+# the unit lexicon; a plain figure may have any unit but these.
+SCALE_UNITS = lexicon.scale_units()
 DATA_LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 
 
@@ -112,9 +115,25 @@ class CodeLists:
         )
 
 
-def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
+def read_utf8(path: Path, problems: list[DataProblem]) -> str | None:
+    """A curated file's text; a byte that is not UTF-8 is a problem naming its line, never a traceback."""
+    data = path.read_bytes()
     try:
-        into.parse(path, format="turtle")
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            DataProblem(str(path), f"not valid UTF-8: byte 0x{data[exc.start]:02x} ({exc.reason})", row=line)
+        )
+        return None
+
+
+def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
+    text = read_utf8(path, problems)
+    if text is None:
+        return
+    try:
+        into.parse(data=text, format="turtle", publicID=path.as_uri())
     except Exception as exc:  # rdflib raises many parser exception types; all mean the same here
         problems.append(DataProblem(str(path), f"not valid Turtle: {exc}"))
 
@@ -124,7 +143,10 @@ def _read_csv(
 ) -> list[tuple[int, dict[str, str]]]:
     """Rows with their line numbers (the header is line 1); a wrong header is one problem and no rows.
     The optional columns may follow the required ones (all of them, in order); absent, they read as empty."""
-    with path.open(encoding="utf-8", newline="") as handle:
+    text = read_utf8(path, problems)
+    if text is None:
+        return []
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         header = tuple(reader.fieldnames or ())
         if header not in (columns, columns + optional):
@@ -149,6 +171,7 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
     for path in sorted(settings.ontology_dir.rglob("*.ttl")):
         if path not in shapes:
             _parse_turtle(path, graph, problems)
+    _add_units(graph)
     topics = CodeLists.from_graph(graph).topics
     indicator_scheme = scheme("indicator")
     graph.add((indicator_scheme, RDF.type, SKOS.ConceptScheme))
@@ -196,6 +219,30 @@ def _label_concepts(graph: Graph) -> None:
     (concepts and schemes keep skos:prefLabel for SKOS tools)."""
     for subject, label in sorted(graph.subject_objects(SKOS.prefLabel)):
         graph.add((subject, RDFS.label, label))
+
+
+def _add_units(graph: Graph) -> None:
+    """The unit code list, from the unit lexicon the extractor reads too (src/minsheng/data/units.csv): QUDT
+    units labelled so that pages and queries can show them, and local units under /def/unit/ for what QUDT
+    lacks (亩, percentage points, working days), with a definition and their conversion."""
+    unit_scheme = scheme("unit")
+    for unit in lexicon.units():
+        graph.add((unit.iri, RDF.type, QUDT.Unit))
+        graph.add((unit.iri, RDF.type, SKOS.Concept))
+        graph.add((unit.iri, SKOS.inScheme, unit_scheme))
+        graph.add((unit_scheme, SKOS.hasTopConcept, unit.iri))
+        graph.add((unit.iri, SKOS.notation, Literal(unit.code)))
+        graph.add((unit.iri, SKOS.prefLabel, Literal(unit.label_en, lang="en")))
+        graph.add((unit.iri, SKOS.prefLabel, Literal(unit.label_zh, lang="zh")))
+        for word in unit.words:
+            if word != unit.label_zh:
+                graph.add((unit.iri, SKOS.altLabel, Literal(word, lang="zh")))
+        if unit.definition_en:
+            graph.add((unit.iri, SKOS.definition, Literal(unit.definition_en, lang="en")))
+        if unit.multiplier:
+            graph.add((unit.iri, QUDT.conversionMultiplier, Literal(unit.multiplier, datatype=XSD.decimal)))
+        if unit.see_also is not None:
+            graph.add((unit.iri, RDFS.seeAlso, unit.see_also))
 
 
 class ReportCompiler:
