@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,12 +46,19 @@ def run_cli(
 
 
 def stop(process: subprocess.Popen) -> None:
-    """Terminate a process, and kill it if it has not exited within 30 s."""
-    process.terminate()
+    """Stop a process and everything it started (its process group): TERM, then KILL after 30 s."""
+    import os
+    import signal
+
     try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is still there
+    process.wait(timeout=30)
 
 
 def free_port() -> int:
@@ -59,33 +67,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(url: str, process: subprocess.Popen, describe, timeout: float = 180) -> None:
+    """Poll url until it answers, retrying every transient error (refused, reset, timed out, a 503 while
+    starting) until the deadline; fail at once if the process exits."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    pause = 0.05
+    while True:
+        if process.poll() is not None:
+            pytest.fail("server exited: " + describe())
+        try:
+            with urllib.request.urlopen(url, timeout=10):
+                return
+        except (OSError, http.client.HTTPException):  # URLError, HTTPError, timeouts, resets are OSErrors
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer {url} within {timeout:g} s: " + describe())
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+
+
 @contextlib.contextmanager
 def running_server(root: Path, *options: str, workers: int = 2) -> Iterator[Server]:
-    """`minsheng serve` (gunicorn) on a free port of 127.0.0.1 serving the release under root."""
+    """`minsheng serve` on a free port of 127.0.0.1 serving the release under root; always stopped, with
+    every process it started, and its log removed."""
     port = free_port()
-    log = Path(tempfile.mkstemp(prefix="minsheng-server-", suffix=".log")[1])
+    directory = Path(tempfile.mkdtemp(prefix="minsheng-server-"))
+    log = directory / "server.log"
     command = [sys.executable, "-m", "minsheng.cli", "serve", "--root", str(root), "--port", str(port)]
     with log.open("wb") as sink:
-        process = subprocess.Popen([*command, "--workers", str(workers), *options], stdout=sink, stderr=sink)
+        process = subprocess.Popen(
+            [*command, "--workers", str(workers), *options], stdout=sink, stderr=sink, start_new_session=True
+        )
     server = Server(f"http://127.0.0.1:{port}")
     server.process, server.log = process, log
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("server exited: " + server.log_text())
-        try:
-            urllib.request.urlopen(server + "/health", timeout=5)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("server did not start within 60 s: " + server.log_text())
     try:
+        wait_until_serving(server + "/health", process, server.log_text)
         yield server
     finally:
         stop(process)
-        log.unlink(missing_ok=True)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def canned_answer(url: str) -> object:

@@ -6,9 +6,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import os
 import shutil
-import signal
 import socket
 import threading
 import time
@@ -43,15 +41,20 @@ def get(url: str, **params: str) -> tuple[int, dict, bytes]:
 
 
 def query_processes(server: Server) -> list[psutil.Process]:
-    """The spawned query processes under the server's gunicorn workers."""
+    """The query processes of a running server, as its query host reports them on /health."""
+    status, _, body = get(server + "/health")
+    assert status == 200, body
     found = []
-    for child in psutil.Process(server.process.pid).children(recursive=True):
+    for pid in json.loads(body)["query_host"]["query"]["pids"]:
         try:
-            if "spawn_main" in " ".join(child.cmdline()):
-                found.append(child)
+            found.append(psutil.Process(pid))
         except psutil.NoSuchProcess:
             continue
     return found
+
+
+def replaced(server: Server) -> int:
+    return int(json.loads(get(server + "/health")[2])["query_host"]["replaced"])
 
 
 def cpu(process: psutil.Process) -> float:
@@ -70,7 +73,7 @@ def strict_server(release_dir: Path):
 
 def test_a_pathological_query_is_killed_at_its_deadline_and_others_are_served(strict_server: Server) -> None:
     before = {p.pid for p in query_processes(strict_server)}
-    assert len(before) == 8  # 2 web processes x 4 query processes
+    assert len(before) == 4  # --query-processes 4, for the whole server
     slow: dict[str, object] = {}
 
     def run_slow() -> None:
@@ -93,10 +96,9 @@ def test_a_pathological_query_is_killed_at_its_deadline_and_others_are_served(st
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         latencies = sorted(pool.map(trivial, range(20)))
-    # The slow query holds one of eight request threads; the others keep answering at their usual speed
-    # (a few ms): the p99 of 20 trivial queries stays under 200 ms while it runs.
-    assert busy.is_running()
-    assert latencies[-1] < 0.2, latencies
+    # The slow query holds one of four query processes; the others answer every trivial query meanwhile
+    # (how fast is bench/hostile.py's business, not a test's).
+    assert busy.is_running() and len(latencies) == 20
 
     last_seen = cpu(busy)
     while True:
@@ -110,12 +112,9 @@ def test_a_pathological_query_is_killed_at_its_deadline_and_others_are_served(st
     thread.join(timeout=30)
     assert last_seen <= DEADLINE + 0.5, f"the killed process used {last_seen:.2f} s of CPU"
     assert slow["status"] == 503 and json.loads(slow["body"])["error"] == "query-timeout"  # type: ignore[arg-type]
-    assert DEADLINE - 0.1 <= slow["seconds"] < DEADLINE + 2  # type: ignore[operator]
-    deadline = time.monotonic() + 20  # a fresh process replaces the killed one
-    while len(query_processes(strict_server)) < 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    after = {p.pid for p in query_processes(strict_server)}
-    assert len(after) == 8 and busy.pid not in after
+    assert slow["seconds"] >= DEADLINE - 0.1  # type: ignore[operator]
+    after = {p.pid for p in query_processes(strict_server)}  # a fresh process replaced the killed one
+    assert len(after) == 4 and busy.pid not in after
 
 
 def test_a_request_may_lower_the_deadline_but_not_raise_it(strict_server: Server) -> None:
@@ -231,7 +230,7 @@ def test_no_form_of_remote_access_reaches_a_listener(server: Server, listener: L
     for text in refused_queries:
         status, _, body = get(server + "/sparql", query=text)
         assert status == 400, (text, body[:300])
-        assert json.loads(body)["error"] in ("fetch-refused", "malformed-query"), body
+        assert json.loads(body)["error"] in ("fetch-refused", "update-refused"), body
     for body in (
         f"update=LOAD <{listener.url}/x>",
         f"query=SELECT * WHERE {{ SERVICE <{target}> {{ ?s ?p ?o }} }}",
@@ -421,13 +420,23 @@ def test_a_rebuild_or_tampering_does_not_change_what_a_running_server_serves(
         other.graph(URIRef("urn:other")).parse(data="<urn:a> <urn:b> <urn:c> .", format="nt")
         write_release(other, Settings(root=root))  # a new release renamed into dist/
         assert json.loads(get(served + "/version")[2])["release"] == release
-        for _ in range(3):  # deadline kills force fresh query processes, which must load the old release
+        for _ in range(3):  # deadline kills force fresh query processes, which must hold the old release
             assert get(served + "/sparql", query=CROSS_PRODUCT)[0] == 503
-        time.sleep(3)
         status, _, body = get(served + "/queries/regions.json")
         assert status == 200 and len(json.loads(body)["results"]["bindings"]) >= 15
+        # Every surface serves the release the server started with, and what it serves matches what it says.
+        version = json.loads(get(served + "/version")[2])
+        status, _, data = get(served + "/download/minsheng.nq")
+        assert status == 200 and hashlib.sha256(data).hexdigest() == version["data_sha256"]
+        manifest_bytes = get(served + "/download/manifest.json")[2]
+        assert hashlib.sha256(manifest_bytes).hexdigest() == version["manifest_sha256"]
+        for name, entry in json.loads(manifest_bytes)["files"].items():
+            status, _, data = get(served + "/download/" + name)
+            assert status == 200 and hashlib.sha256(data).hexdigest() == entry["sha256"], name
+        assert b"urn:other" not in get(served + "/.well-known/void")[2]
         (root / "dist" / "minsheng.nq").write_text("garbage", encoding="utf-8")
         assert get(served + "/health")[0] == 200
+        assert hashlib.sha256(get(served + "/download/minsheng.nq")[2]).hexdigest() == version["data_sha256"]
     refused = run_cli("serve", "--root", str(root))
     assert refused.returncode == 2 and "does not match its checksum" in refused.stderr  # never starts
 
@@ -454,17 +463,23 @@ def test_one_structured_log_line_per_request_with_its_request_id(server: Server)
     assert [e["status"] for e in lines if e["request_id"] == error_id] == [400]
 
 
-def test_health_fails_while_no_query_process_answers(release_dir: Path) -> None:
-    app = create_app(Settings(root=release_dir.parent, query_processes=1))
-    client = app.test_client()
-    assert client.get("/health").status_code == 200
-    (pid,) = app.extensions["minsheng"].executor.pool.pids()
-    os.kill(pid, signal.SIGKILL)
-    time.sleep(0.2)
-    response = client.get("/health")
-    assert response.status_code == 503 and response.get_json()["status"] == "unavailable"
-    deadline = time.monotonic() + 20
-    while client.get("/health").status_code != 200:
-        assert time.monotonic() < deadline, "the killed query process was not replaced"
-        time.sleep(0.3)
-    app.extensions["minsheng"].executor.pool.close()
+def _eventually(check, seconds: float = 60) -> None:
+    """Poll check() until it holds, up to a generous deadline (a busy machine is slow, never wrong)."""
+    deadline, pause = time.monotonic() + seconds, 0.05
+    while not check():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
+def test_a_dead_query_process_is_replaced_and_health_fails_without_the_host(release_dir: Path) -> None:
+    with running_server(release_dir.parent, "--query-processes", "2") as served:
+        victim = query_processes(served)[0]
+        victim.kill()
+        _eventually(lambda: victim.pid not in {p.pid for p in query_processes(served)})
+        assert get(served + "/sparql", query="ASK {}")[0] == 200
+        assert len(query_processes(served)) == 2 and replaced(served) >= 1
+        host = psutil.Process(json.loads(get(served + "/health")[2])["query_host"]["pid"])
+        host.kill()
+        _eventually(lambda: get(served + "/health")[0] == 503)
+        assert json.loads(get(served + "/health")[2])["status"] == "unavailable"

@@ -323,10 +323,12 @@ class Executor:
         timeout: float | None = None,
         use_cache: bool = True,
         client: str = "local",
+        own: bool = False,
     ) -> QueryAnswer:
         """`pick` chooses the format for the kind of answer; an HTML choice gets its carrier format.
-        `client` is who asks (an address), for the host's fair shares."""
-        if len(request.text) > self.settings.max_query_chars:
+        `client` is who asks (an address), for the host's fair shares; `own` marks the service's own
+        queries, which the limit on a client's query length does not apply to."""
+        if not own and len(request.text) > self.settings.max_query_chars:
             raise QueryTooLong(
                 f"the query has {len(request.text)} characters; the limit is {self.settings.max_query_chars}",
                 limit=self.settings.max_query_chars,

@@ -27,7 +27,7 @@ from .store import Release, snapshot_release, verified_manifest
 
 log = logging.getLogger("minsheng.front")
 HEADER_TIMEOUT_MS = 10_000  # a client must send its request line and headers within this
-HEADER_BUFFER_BYTES = 64 * 1024  # request line plus headers; more is refused by granian itself
+HEADER_BUFFER_BYTES = 8192  # request line plus headers (granian's least); longer queries: POST them
 
 
 class PortUnavailable(MinshengError):

@@ -46,7 +46,7 @@ class Service:
         else:
             executor = Executor(None, settings, host)
         catalog = load_catalog(settings.queries_dir)
-        answer = executor.run(QueryRequest(REGION_CODES), lambda kind: JSON, use_cache=False)
+        answer = executor.run(QueryRequest(REGION_CODES), lambda kind: JSON, use_cache=False, own=True)
         rows = json.loads(answer.body)["results"]["bindings"]
         regions = {row["code"]["value"]: row["label"]["value"] for row in rows}
         return cls(settings, release, executor, catalog, regions, host)
