@@ -182,6 +182,20 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
     help="Queries one client (address) may run at once; more wait their turn, then get 429.",
 )
 @click.option(
+    "--client-waiting",
+    default=Settings.client_waiting,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Further queries one client may have waiting for a process; past them it gets 429.",
+)
+@click.option(
+    "--queue-wait",
+    default=Settings.queue_wait,
+    show_default=True,
+    type=click.FloatRange(0.01, 3600),
+    help="Seconds a query may wait for a free process before a 503 with Retry-After.",
+)
+@click.option(
     "--allow-service",
     "allowed_services",
     multiple=True,
@@ -225,6 +239,8 @@ def serve(
     query_timeout: float,
     query_memory_mib: int,
     client_queries: int,
+    client_waiting: int,
+    queue_wait: float,
     allowed_services: tuple[str, ...],
     public_url: str | None,
     trusted_proxies: tuple[str, ...],
@@ -246,6 +262,8 @@ def serve(
         query_timeout=query_timeout,
         query_memory=query_memory_mib * 2**20,
         client_queries=client_queries,
+        client_waiting=client_waiting,
+        queue_wait=queue_wait,
         allowed_services=tuple(allowed_services),
         public_url=(public_url or f"http://{host}:{port}/").rstrip("/") + "/",
         trusted_proxies=tuple(trusted_proxies),

@@ -28,7 +28,8 @@ def register(app: Flask, max_body_bytes: int) -> None:
         # A body without Content-Length (chunked) is read up to one byte past the limit: past it is a 413,
         # never a body silently cut at the limit.
         if request.content_length is None and request.method in ("POST", "PUT", "PATCH"):
-            data = request.stream.read(max_body_bytes + 1)
+            # The WSGI input itself: werkzeug's own stream would stop quietly at the limit.
+            data = request.environ["wsgi.input"].read(max_body_bytes + 1)
             if len(data) > max_body_bytes:
                 raise RequestTooLarge(
                     f"the request body is over {max_body_bytes} bytes", limit=max_body_bytes

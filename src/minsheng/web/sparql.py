@@ -7,11 +7,12 @@ service is read-only.
 
 from __future__ import annotations
 
+import pyoxigraph
 from flask import Blueprint, Response, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID
 
-from ..errors import UnsupportedMediaType, UpdateRefused, UsageError
+from ..errors import ParameterError, UnsupportedMediaType, UpdateRefused, UsageError
 from ..execute import QueryRequest
 from ..namespaces import sparql_prologue
 from ..negotiation import OFFERS, RDFLIB_FORMATS, Kind
@@ -61,10 +62,23 @@ def _protocol_request() -> tuple[str | None, Dataset]:
             expected=[FORM, DIRECT],
         )
     dataset = Dataset(
-        default_graphs=tuple(request.values.getlist("default-graph-uri")),
-        named_graphs=tuple(request.values.getlist("named-graph-uri")),
+        default_graphs=_graph_iris("default-graph-uri"),
+        named_graphs=_graph_iris("named-graph-uri"),
     )
     return text, dataset
+
+
+def _graph_iris(name: str) -> tuple[str, ...]:
+    """The protocol's dataset IRIs, each checked to be an IRI here (a 400 naming the parameter)."""
+    iris = tuple(request.values.getlist(name))
+    for iri in iris:
+        try:
+            pyoxigraph.NamedNode(iri)
+        except ValueError as exc:
+            raise ParameterError(
+                f"{name} must be an absolute IRI, not {iri!r}: {exc}", parameter=name
+            ) from None
+    return iris
 
 
 @sparql.route("/sparql", methods=["GET", "POST"])

@@ -1,0 +1,215 @@
+"""The one reader of SPARQL text against the two parsers that read the same text: rdflib's and pyoxigraph's.
+
+Wherever the reader lets a query through as calling no SERVICE, pyoxigraph must call none either (a listener
+counts what it receives), and where rdflib parses the query its algebra must hold the same SERVICE calls.
+Queries are generated with comments, code-point escapes, odd whitespace and every kind of line end around
+SERVICE, FROM and update keywords — the shapes a parser differential hides in.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+
+import pyoxigraph
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minsheng import guard
+from minsheng.errors import MalformedQuery
+from minsheng.sparql_text import MAX_NESTING, QueryTooComplex, read
+
+
+class _Endpoint(http.server.BaseHTTPRequestHandler):
+    calls = 0
+
+    def _answer(self) -> None:
+        type(self).calls += 1
+        body = json.dumps({"head": {"vars": []}, "results": {"bindings": [{}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    server.shutdown()
+    server.server_close()
+
+
+def _escaped(word: str, mask: list[bool]) -> str:
+    return "".join(f"\\u{ord(c):04X}" if escape else c for c, escape in zip(word, mask, strict=False))
+
+
+LINE_ENDS = st.sampled_from(["\n", "\r", "\r\n", "\u2028", "\x85", "\x0c", "\x0b", " "])
+BLANKS = st.sampled_from([" ", "\t", "\n", "\r", "  ", " \r\n "])
+COMMENT_TEXT = st.sampled_from(["", "x", "SERVICE", "<http://a/#>", "'", '"', "}", "{"])
+KEYWORD_CASE = st.sampled_from(["SERVICE", "service", "Service", "sErViCe"])
+
+
+@st.composite
+def queries(draw: st.DrawFn, target: str) -> str:
+    keyword = draw(KEYWORD_CASE)
+    keyword = _escaped(keyword, draw(st.lists(st.booleans(), min_size=len(keyword), max_size=len(keyword))))
+    pieces = [
+        "SELECT * WHERE {",
+        draw(BLANKS),
+        draw(st.sampled_from(["", "# " + draw(COMMENT_TEXT) + draw(LINE_ENDS)])),
+        draw(st.sampled_from(["", "'", '"', '"""', "<", "#"])),
+        keyword,
+        draw(BLANKS),
+        draw(st.sampled_from(["", "SILENT "])),
+        f"<{target}>",
+        draw(BLANKS),
+        "{ ?s ?p ?o }",
+        draw(st.sampled_from(["", "'", '"', '"""', ">", "#"])),
+        draw(BLANKS),
+        "}",
+    ]
+    return "".join(pieces)
+
+
+def _rdflib_services(text: str) -> list[str] | None:
+    """SERVICE IRIs in rdflib's algebra, or None when rdflib does not parse the text."""
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    try:
+        algebra = translateQuery(parseQuery(text)).algebra
+    except Exception:  # rdflib raises many parse error types
+        return None
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                found.append(str(node.get("term")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for value in node:
+                walk(value)
+
+    walk(algebra)
+    return found
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_reader_rdflib_and_pyoxigraph_agree_on_service(endpoint: str, data: st.DataObject) -> None:
+    text = data.draw(queries(endpoint))
+    try:
+        reading = read(text)
+    except MalformedQuery:
+        return
+    seen = [s.iri for s in reading.services]
+    before = _Endpoint.calls
+    try:
+        list(pyoxigraph.Store().query(text))
+        parsed_by_engine = True
+    except SyntaxError:
+        parsed_by_engine = False
+    except (OSError, RuntimeError):
+        parsed_by_engine = True
+    called = _Endpoint.calls - before
+    if not seen:
+        assert called == 0, f"pyoxigraph called a SERVICE the reader did not see: {text!r}"
+    if parsed_by_engine and called:
+        assert seen == [endpoint], text
+    rdflib_seen = _rdflib_services(reading.text)
+    if rdflib_seen is not None and parsed_by_engine:
+        assert rdflib_seen == seen, text
+
+
+def test_a_comment_ends_at_cr_as_pyoxigraph_reads_it() -> None:
+    reading = read("SELECT * WHERE { # x\r SERVICE <http://127.0.0.1:9/> { ?a ?b ?c } }")
+    assert [s.iri for s in reading.services] == ["http://127.0.0.1:9/"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SELECT * WHERE { \\u0053ERVICE <http://a/> {} }",
+        "PREFIX e: <http://a/> SELECT * WHERE { SERVICE e:x\\/y {} }",
+        "SELECT * WHERE { service silent <http://a/> {} }",
+    ],
+)
+def test_services_are_found_in_every_spelling(text: str) -> None:
+    assert all(s.iri and s.iri.startswith("http://a/") for s in read(text).services)
+    assert read(text).services
+
+
+def test_an_iri_holding_hash_is_not_a_comment() -> None:
+    reading = read(
+        "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> INSERT DATA { <a> rdf:type <b> }"
+    )
+    assert reading.is_update and reading.prefixes["rdf"].endswith("#")
+
+
+def test_relative_and_unknown_endpoints_are_refused() -> None:
+    for text in ("SELECT * WHERE { SERVICE <sparql> {} }", "SELECT * WHERE { SERVICE 'x' {} }"):
+        with pytest.raises(guard.FetchRefused):
+            guard.needs_network(text, None, ("http://a/",))
+
+
+def test_an_allowed_call_may_not_hide_another_spelling() -> None:
+    allowed = ("http://a/",)
+    assert guard.needs_network(
+        "SELECT * WHERE { SERVICE <http://a/> {} } # a plain service comment", None, allowed
+    )
+    for hidden in (
+        "SELECT * WHERE { SERVICE <http://a/> {} SERVICEX <http://b/> {} }",
+        "SELECT * WHERE { SERVICE <http://a/> {} } # \\\\ service\u2028",
+    ):
+        with pytest.raises(guard.FetchRefused):
+            guard.needs_network(hidden, None, allowed)
+
+
+def test_bad_escapes_and_deep_nesting_are_refused_before_the_engine() -> None:
+    with pytest.raises(MalformedQuery):
+        read("SELECT * WHERE { BIND('\\U00110000' AS ?x) }")
+    with pytest.raises(MalformedQuery):
+        read("SELECT * WHERE { BIND('\\uD800' AS ?x) }")
+    with pytest.raises(QueryTooComplex):
+        read("SELECT * WHERE " + "{" * (MAX_NESTING + 1) + "}" * (MAX_NESTING + 1))
+    assert read("SELECT * WHERE " + "{" * MAX_NESTING + "}" * MAX_NESTING).nesting == MAX_NESTING
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("# c\rPREFIX a: <http://a#>\nBASE <http://b/> select * {}", "SELECT"),
+        ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "CONSTRUCT"),
+        ("PREFIX x: <http://x/> WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "WITH"),
+        ("ask {}", "ASK"),
+    ],
+)
+def test_the_form_is_the_first_keyword_after_the_prologue(text: str, form: str) -> None:
+    assert read(text).form == form
+
+
+def test_the_where_group_of_a_construct_is_not_its_template() -> None:
+    text = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    assert text[read(text).where_group - 1 :].startswith("{ ?s ?p ?o }")
+    assert text[: read(text).where_group].endswith("WHERE {")
+
+
+def test_the_generated_queries_do_reach_the_engines_service_client(endpoint: str) -> None:
+    """The differential above means something only if the engine really calls SERVICE on such text."""
+    before = _Endpoint.calls
+    list(pyoxigraph.Store().query(f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"))
+    assert _Endpoint.calls == before + 1
