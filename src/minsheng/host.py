@@ -54,7 +54,8 @@ from .store import ReleaseUnavailable, is_remote, open_store
 log = logging.getLogger("minsheng.host")
 JOB_STACK_BYTES = 256 * 1024 * 1024  # the engine recurses per nesting level; 20,000 characters fit in 64 MB
 START_TIMEOUT = 300.0  # seconds a query process may take to open its store
-RESPAWN_DELAY = 1.0  # after a query process failed to start, before trying again
+RESPAWN_DELAY = 1.0
+QUERY_NICENESS = 10  # after a query process failed to start, before trying again
 
 
 # -- the query process -----------------------------------------------------------------------------------
@@ -67,6 +68,9 @@ def _query_process(
     isolation.die_with_parent()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the server, which stops us
+    # Below the web processes and the host: queries that burn CPU cannot slow the answering of others'
+    # requests (measured with bench/hostile.py: a probe's p99 beside one client's 20 runaways 232 → 51 ms).
+    os.nice(QUERY_NICENESS)
     if network or is_remote(settings.store):
         confinement = "network" if network else "remote-store"
     else:
