@@ -6,9 +6,10 @@ Starts the server on a free port of 127.0.0.1 (the release in dist/), then, one 
 fetching in every spelling (a listener counts the connections that reach it), 1,000 idle keep-alive sockets
 and 100 slow-header clients held open, one client running 20 runaway queries, queries building
 multi-gigabyte strings one after another, and a flood of crash inputs. During each phase a probe client
-(another loopback address, 127.0.0.2) asks for /health, a canned query and a /sparql SELECT in turn; the table gives its p50,
-p99 and failures, the query processes replaced, the server's peak memory (PSS summed over its processes)
-and the connections the listener received. Last, the time SIGTERM takes to stop every process. It measures;
+(another loopback address, 127.0.0.2) asks for /health, a canned query and a /sparql SELECT in turn; the
+table gives its p50, p99 and failures, the query processes replaced, the server's peak memory (PSS summed
+over its processes) and the connections the listener received. Last, the time SIGTERM takes to stop every
+process. It measures;
 it asserts nothing (bench/README.md keeps the figures).
 """
 
