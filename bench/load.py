@@ -1,8 +1,9 @@
 """Bounded load test of the production server: 30 s, 32 connections, canned queries, /sparql and pages.
 
-Starts `minsheng serve` (gunicorn, the settings' defaults) on 127.0.0.1 over the built release in dist/, runs
-wrk (Debian's package) with load.lua, then checks that every request succeeded and that no web process or
-query process was lost. Prints the figures; exits 1 on any error. A benchmark, not a CI assertion on speed.
+Starts `minsheng serve` (granian and the query host, the settings' defaults) on 127.0.0.1 over the built
+release in dist/, runs wrk (Debian's package) with load.lua, then checks that every request succeeded and
+that no web process or query process was lost. Prints the figures; exits 1 on any error. A benchmark, not a
+CI assertion on speed.
 
     .venv/bin/python bench/load.py [--seconds 30] [--connections 32]
 """
@@ -32,15 +33,12 @@ def free_port() -> int:
 
 
 def processes(server: subprocess.Popen) -> tuple[set[int], set[int]]:
-    """(web process pids, query process pids) under the gunicorn master."""
-    web, query = set(), set()
-    for child in psutil.Process(server.pid).children(recursive=True):
-        command = " ".join(child.cmdline())
-        if "spawn_main" in command:
-            query.add(child.pid)
-        elif "minsheng" in command:
-            web.add(child.pid)
-    return web, query
+    """(every process of the server, its query processes as the query host reports them on /health)."""
+    everything = {p.pid for p in psutil.Process(server.pid).children(recursive=True)}
+    port = next(arg for arg in reversed(server.args) if str(arg).isdigit())  # type: ignore[union-attr]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30) as response:
+        query = set(json.loads(response.read())["query_host"]["query"]["pids"])
+    return everything, query
 
 
 def main() -> int:

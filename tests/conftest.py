@@ -60,7 +60,7 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def server(release_dir: Path):
-    """The production server process (gunicorn, 2 workers) on 127.0.0.1 over the real release."""
+    """The production server process (granian, the query host) on 127.0.0.1 over the real release."""
     with running_server(release_dir.parent) as url:
         yield url
 

@@ -21,7 +21,7 @@ log = logging.getLogger("minsheng.access")
 
 
 def configure_logging() -> None:
-    """Access lines as they are, on standard error (gunicorn's own access log is off); `minsheng serve`."""
+    """Access lines as they are, on standard error (granian's own access log is off); `minsheng serve`."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
