@@ -69,6 +69,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
     query_host = QueryHost(settings, snapshot, manifest)
     try:
         info = query_host.start()
+        query_host.supervise()
         confinement = info["confinement"]
         if "none" in confinement:  # type: ignore[operator]
             print(

@@ -455,6 +455,7 @@ def _host_main(settings: Settings, release: _ReleaseFiles, address: str, ready: 
         # Persistent and remote stores are opened by each query process; an in-memory one is loaded here.
         store = None if settings.store is not None else open_store(release.directory, release.manifest)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        Path(address).unlink(missing_ok=True)  # a host that died before this one left its socket
         listener.bind(address)
         listener.listen(256)
         host = Host(settings, store, listener, release)
@@ -477,6 +478,36 @@ class QueryHost:
         self.address = str(self.directory / "host.sock")
         self.pid = 0
         self.info: dict[str, object] = {}
+        self.restarts = 0
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+
+    def supervise(self) -> None:
+        """Restart the host whenever it dies (a thread of the server's main process): its web processes
+        reconnect on their next request, so a lost host costs the queries it was running, not the server."""
+
+        def watch() -> None:
+            while not self._stopping.is_set():
+                with self._lock:
+                    pid = self.pid
+                try:
+                    _, status = os.waitpid(pid, 0)
+                except ChildProcessError:
+                    return
+                if self._stopping.is_set():
+                    return
+                log.error("the query host %s stopped (status %s); starting a new one", pid, status)
+                while not self._stopping.is_set():
+                    try:
+                        with self._lock:
+                            self.start()
+                            self.restarts += 1
+                        break
+                    except ReleaseUnavailable as exc:
+                        log.error("cannot restart the query host: %s", exc.message)
+                        self._stopping.wait(RESPAWN_DELAY)
+
+        threading.Thread(target=watch, name="minsheng-host-watch", daemon=True).start()
 
     def start(self) -> dict[str, object]:
         """Fork the host (from a single-threaded parent) and wait until its query processes are ready."""
@@ -502,7 +533,10 @@ class QueryHost:
             message = ("failed", "the query host stopped while starting")
         status.close()
         if message[0] != "ready":
-            self.stop()
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
             raise ReleaseUnavailable(str(message[1]))
         self.info = dict(message[1])
         return self.info
@@ -511,12 +545,12 @@ class QueryHost:
         return HostClient(self.address, self.settings.queue_wait)
 
     def stop(self) -> None:
+        self._stopping.set()
         if self.pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)  # its query processes die with it (PDEATHSIG)
+            with contextlib.suppress(ChildProcessError):  # the watcher may have reaped it
                 os.waitpid(self.pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
             self.pid = 0
         for path in self.directory.glob("*"):
             path.unlink(missing_ok=True)
@@ -545,7 +579,12 @@ class HostClient:
         """Send one message and wait up to `patience` seconds for the answer."""
         try:
             connection = self._connection()
-            connection.send(message)
+            try:
+                connection.send(message)
+            except OSError:  # a connection to a host that has since been restarted: the new one never saw it
+                connection.close()
+                connection = Client(self.address, family="AF_UNIX")
+                connection.send(message)
             if not connection.poll(patience):
                 connection.close()
                 raise QueryTimeout("the query host did not answer in time; try again")
