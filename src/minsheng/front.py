@@ -1,7 +1,8 @@
 """`minsheng serve`: the release checked once, the query host started, the app served by granian.
 
 granian (a Rust HTTP server) holds connections on its own event loop: an idle keep-alive socket, or a client
-that sends its headers a byte at a time, costs a file descriptor and a little memory, never a Python thread
+that sends its headers or its body a byte at a time, costs a file descriptor and a little memory, never a
+Python thread
 (measured: under gunicorn's gthread workers 8 slow-header sockets stalled every other request for 10-27 s;
 under granian probes were answered in 2 ms meanwhile, at 1.4-1.6x gunicorn's throughput). Python request
 threads only run complete requests; a thread waiting for its query costs nothing but its stack.
@@ -23,6 +24,7 @@ import sys
 from .config import Settings
 from .errors import MinshengError
 from .host import QueryHost
+from .rsgi import RSGIApp
 from .store import Release, snapshot_release, verified_manifest
 
 log = logging.getLogger("minsheng.front")
@@ -90,9 +92,9 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
             "minsheng",  # a name only: the target loader below hands granian the application object
             address=host,
             port=port,
-            interface=Interfaces.WSGI,
+            # RSGI, not WSGI: the body is read on granian's event loop before a thread is taken (rsgi.py).
+            interface=Interfaces.RSGI,
             workers=workers,
-            blocking_threads=threads,
             backlog=2048,
             http=HTTPModes.http1,
             http1_settings=HTTP1Settings(
@@ -104,7 +106,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
             respawn_interval=0.5,
             workers_kill_timeout=1,
         )
-        server.serve(target_loader=lambda *_: app, wrap_loader=False)
+        target = RSGIApp(app, threads, settings.max_body_bytes)
+        server.serve(target_loader=lambda *_: target, wrap_loader=False)
     finally:
         query_host.stop()
         shutil.rmtree(snapshot, ignore_errors=True)
