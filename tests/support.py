@@ -113,7 +113,11 @@ def canned_answer(url: str) -> object:
     """A canned query's answer, comparable across servers: JSON bindings, or the sorted N-Triples lines."""
     import json
 
-    with urllib.request.urlopen(url, timeout=60) as response:
+    try:
+        response = urllib.request.urlopen(url, timeout=60)
+    except urllib.error.HTTPError as exc:  # say which URL failed and why, not only the status
+        raise AssertionError(f"{url}: {exc.code} {exc.read()[:300]!r}") from None
+    with response:
         # pyoxigraph stores xsd:nonNegativeInteger (oa:start, oa:end) as xsd:integer; Virtuoso keeps it.
         body = response.read().replace(b"XMLSchema#nonNegativeInteger", b"XMLSchema#integer")
     if ".json?" not in url:

@@ -28,6 +28,7 @@ import math
 import os
 import queue
 import selectors
+import shutil
 import signal
 import socket
 import tempfile
@@ -552,9 +553,7 @@ class QueryHost:
             with contextlib.suppress(ChildProcessError):  # the watcher may have reaped it
                 os.waitpid(self.pid, 0)
             self.pid = 0
-        for path in self.directory.glob("*"):
-            path.unlink(missing_ok=True)
-        self.directory.rmdir()
+        shutil.rmtree(self.directory, ignore_errors=True)  # stop() may be called twice (a failed start)
 
 
 class HostClient:
