@@ -83,8 +83,9 @@ def release_date(root: Path) -> date:
 
 
 def gzip_bytes(data: bytes) -> bytes:
-    """Gzip with mtime 0 and no file name in the header, so equal input gives equal bytes."""
-    return gzip.compress(data, compresslevel=9, mtime=0)
+    """Gzip with mtime 0 and no file name in the header, so equal input gives equal bytes. Level 6 (gzip's
+    own default): about twice as fast as 9 for a few per cent more bytes, which counts at 10M quads."""
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 def _bind(graph: Graph) -> None:
