@@ -399,6 +399,11 @@ def test_void_version_and_health(client, release_dir) -> None:
     version = client.get("/version").get_json()
     manifest = json.loads((release_dir / "manifest.json").read_text())
     assert version["release"] == manifest["release"]
+    assert version["version"] == manifest["version"] and version["issued"] == manifest["issued"]
+    assert (
+        client.get(version["versioned_url"] + "minsheng.nq").data
+        == (release_dir / "minsheng.nq").read_bytes()
+    )
     assert version["data_sha256"] == manifest["files"]["minsheng.nq"]["sha256"]
     assert version["software_version"] == "0.1.0"
     health = client.get("/health")

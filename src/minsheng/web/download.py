@@ -206,9 +206,13 @@ def health() -> Response:
 def version() -> Response:
     release = service().release
     data = release.dist_dir / "minsheng.nq"
+    _, version_name, issued = release_identity()
     return jsonify(
         {
             "release": release.release_id,
+            "version": version_name,  # the human name of the release, its date (see Citing in the README)
+            "issued": issued.isoformat(),
+            "versioned_url": f"/releases/{release.release_id}/",
             "data_sha256": release.manifest["files"]["minsheng.nq"]["sha256"],  # type: ignore[index]
             "software_version": __version__,
             "triples": release.manifest["triples"],
