@@ -9,30 +9,42 @@ SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver roqet:rasqal-util
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COMUNICA_VERSION := 4.5.0
 COMUNICA := .tools/node/node_modules/.bin/comunica-sparql
+# Where `make serve` listens: `make serve PORT=8080 HOST=0.0.0.0`.
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: setup build serve test lint tools system-tools load bench clean
 
+# Progress lines ("==> …") before each step that runs long without output, so a cold start never looks stuck.
 $(STAMP): pyproject.toml
+	@echo "==> creating the virtual environment $(VENV)"
 	python3 -m venv $(VENV)
+	@echo "==> upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "==> installing minsheng and its test tools into $(VENV) (about a minute on a cold start)"
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+	@echo "==> set-up done"
 
 setup: $(STAMP)
 
 build: setup
+	@echo "==> compiling, validating and writing the release into dist/ (about 20 s)"
 	$(VENV)/bin/minsheng build
 
 serve: build
-	$(VENV)/bin/minsheng serve
+	@echo "==> starting the server on http://$(HOST):$(PORT)/ (PORT=… HOST=… to change; Ctrl-C stops it)"
+	$(VENV)/bin/minsheng serve --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
+# A CJK font too (no command to look for: fontconfig is asked), so browser screenshots show Chinese text.
 system-tools:
 	@missing=""; for pair in $(SYSTEM_TOOLS); do \
 	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages for the tests:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
@@ -40,6 +52,7 @@ system-tools:
 
 # No package.json and no lock file are written: the version is pinned here.
 $(COMUNICA):
+	@echo "==> installing Comunica $(COMUNICA_VERSION) from npm into .tools/node (about a minute)"
 	mkdir -p .tools/node
 	cd .tools/node && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
 	  @comunica/query-sparql@$(COMUNICA_VERSION)
@@ -47,6 +60,7 @@ $(COMUNICA):
 tools: system-tools $(COMUNICA)
 
 test: build lint tools
+	@echo "==> running the whole test suite (several minutes)"
 	MINSHENG_REQUIRE_TOOLS=1 $(VENV)/bin/pytest
 
 # The bounded load test (bench/README.md): not part of `make test`, it measures rather than asserts speed.

@@ -40,7 +40,7 @@ def test_canned_query_form_table_chart_and_screenshot(browser, server: str, tmp_
     header = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#results thead th")]
     rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
     cells = [
-        dict(zip(header, [td.text for td in row.find_elements(By.TAG_NAME, "td")], strict=False))
+        dict(zip(header, (td.text for td in row.find_elements(By.TAG_NAME, "td")), strict=True))
         for row in rows
     ]
     assert len(cells) > 50
@@ -83,3 +83,30 @@ def test_numeric_results_are_also_a_bar_chart(browser, server: str) -> None:
     values = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#chart text.bar-value")]
     rows = browser.find_elements(By.CSS_SELECTOR, "#results tbody tr")
     assert len(bars) == len(rows) == len(values) and "1092" in values and "203" in values
+
+
+# Measured in the page: a span of Chinese text (lang zh) and, in the page's Latin text, a span of code points
+# no font has (U+0378 is unassigned), drawn as boxes (.notdef) by the page's first font. Without a CJK font
+# the Chinese text is drawn with the same boxes and both spans are as wide; with one, four full-width glyphs.
+MEASURE = """
+const probe = (text, lang) => {
+  const span = document.createElement('span');
+  span.lang = lang;
+  span.textContent = text;
+  document.body.appendChild(span);
+  const width = span.getBoundingClientRect().width;
+  span.remove();
+  return width;
+};
+const size = parseFloat(getComputedStyle(document.body).fontSize);
+return [probe('民生实事', 'zh'), probe('\\u0378\\u0378\\u0378\\u0378', 'en'), size];
+"""
+
+
+def test_chinese_text_is_drawn_in_a_cjk_font_not_as_boxes(browser, server: str, tmp_path: Path) -> None:
+    browser.get(server + "/")
+    cjk, boxes, size = browser.execute_script(MEASURE)
+    assert abs(cjk - boxes) > 1, f"Chinese text is as wide as four boxes ({cjk}px): no CJK font is used"
+    assert abs(cjk - 4 * size) < 0.25 * size  # four full-width glyphs, one em each
+    shot = tmp_path / "home.png"  # what the screenshot tests now show: text
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

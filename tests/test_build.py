@@ -179,6 +179,58 @@ def test_two_builds_give_identical_bytes(project_copy: Path) -> None:
     }
 
 
+def test_gzip_dumps_decompress_to_the_dumps_and_are_described(release_dir: Path) -> None:
+    import gzip
+
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCAT, VOID
+
+    manifest = json.loads((release_dir / "manifest.json").read_text())
+    void = Graph().parse(release_dir / "void.ttl", format="turtle")
+    gzip_type = URIRef("https://www.iana.org/assignments/media-types/application/gzip")
+    for name, plain, media in (
+        ("minsheng.nq.gz", "minsheng.nq", "application/n-quads"),
+        ("minsheng.ttl.gz", "minsheng.ttl", "text/turtle"),
+    ):
+        packed = (release_dir / name).read_bytes()
+        assert name in manifest["files"]
+        assert gzip.decompress(packed) == (release_dir / plain).read_bytes()
+        assert packed[4:8] == b"\0\0\0\0" and packed[3] == 0  # no time stamp, no file name: deterministic
+        dump = URIRef(f"https://w3id.org/minsheng/download/{name}")
+        assert (URIRef("https://w3id.org/minsheng/data/"), VOID.dataDump, dump) in void
+        distribution = URIRef(f"{dump}#distribution")
+        assert (distribution, DCAT.compressFormat, gzip_type) in void
+        assert (
+            distribution,
+            DCAT.mediaType,
+            URIRef(f"https://www.iana.org/assignments/media-types/{media}"),
+        ) in void
+
+
+def test_jsonld_dump_is_compacted_with_the_context_and_holds_every_quad(release_dir: Path) -> None:
+    from rdflib import Dataset
+
+    document = json.loads((release_dir / "minsheng.jsonld").read_text(encoding="utf-8"))
+    context = json.loads((release_dir / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+    assert document["@context"] == context  # embedded, so the dump parses offline
+
+    def keys(value: object) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    used = keys(document["@graph"])
+    assert {"indicator", "refArea", "obsValue"} <= used  # the context's terms
+    assert not [k for k in used if k.startswith("https://w3id.org/minsheng/")]  # none of ours left expanded
+    parsed = Dataset()
+    parsed.parse(data=json.dumps(document), format="json-ld")
+    reference = Dataset()
+    reference.parse(release_dir / "minsheng.nq", format="nquads")
+    assert set(parsed.quads()) == set(reference.quads())
+
+
 CSV = "data/reports/hangzhou-2024-minsheng.csv"
 
 

@@ -222,7 +222,9 @@ def test_openapi_has_one_typed_operation_per_query(client, app) -> None:
     assert document["openapi"] == "3.1.0"
     catalog = app.extensions["minsheng"].catalog
     # Without an allow-list the federated queries cannot answer, so the document does not offer them.
-    assert set(document["paths"]) == {f"/queries/{n}" for n, q in catalog.items() if not q.service_parameters}
+    assert set(document["paths"]) == {
+        f"/queries/{n}" for n, q in catalog.items() if not q.service_parameters
+    } | {"/sparql"}
     assert {"figures-per-10000-residents", "regions-on-wikidata"} <= {
         n for n, q in catalog.items() if q.service_parameters
     }
@@ -239,6 +241,60 @@ def test_openapi_has_one_typed_operation_per_query(client, app) -> None:
     )
     assert "nearly" in qualifier["schema"]["anyOf"][0]["enum"]
     assert "text/csv" in operation["responses"]["200"]["content"]
+
+
+def _resolved(schema: object, components: dict[str, object]) -> object:
+    """The schema with its component references inlined (to validate a body against one operation's)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _resolved(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+        return {k: _resolved(v, components) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_resolved(v, components) for v in schema]
+    return schema
+
+
+def test_openapi_describes_each_answer_by_the_columns_of_its_select(client, app) -> None:
+    import jsonschema_rs
+
+    document = client.get("/openapi.json").get_json()
+    components = document["components"]["schemas"]
+    checked = 0
+    for name, query in app.extensions["minsheng"].catalog.items():
+        path = f"/queries/{name}"
+        if path not in document["paths"] or query.form != "SELECT":
+            continue
+        operation = document["paths"][path]["get"]
+        schema = _resolved(
+            operation["responses"]["200"]["content"]["application/sparql-results+json"]["schema"], components
+        )
+        columns = schema["properties"]["head"]["properties"]["vars"]["items"]["enum"]
+        assert all(f"`{c}`" in operation["description"] for c in columns)
+        if any(p.required and p.default is None for p in query.parameters):
+            continue
+        answer = client.get(path + ".json")
+        assert answer.status_code == 200, name
+        body = json.loads(answer.data)
+        assert body["head"]["vars"] == columns, name  # the projection, in order
+        jsonschema_rs.validator_for(schema).validate(body)
+        checked += 1
+    assert checked >= 10
+    # A row binding a column the SELECT does not project breaks the schema.
+    body["results"]["bindings"].append({"not_a_column": {"type": "literal", "value": "x"}})
+    assert not jsonschema_rs.validator_for(schema).is_valid(body)
+
+
+def test_openapi_describes_the_sparql_endpoint(client) -> None:
+    document = client.get("/openapi.json").get_json()
+    endpoint = document["paths"]["/sparql"]
+    assert set(endpoint) == {"get", "post"}
+    names = {p["name"] for p in endpoint["get"]["parameters"]}
+    assert {"query", "default-graph-uri", "named-graph-uri", "format"} <= names
+    form = endpoint["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert "query" in form["properties"]
+    content = endpoint["get"]["responses"]["200"]["content"]
+    assert {"application/sparql-results+json", "text/csv", "text/turtle"} <= set(content)
+    assert {"400", "406", "413"} <= set(endpoint["get"]["responses"])
 
 
 # ---- Linked Data ---------------------------------------------------------------------------------------
@@ -343,6 +399,11 @@ def test_void_version_and_health(client, release_dir) -> None:
     version = client.get("/version").get_json()
     manifest = json.loads((release_dir / "manifest.json").read_text())
     assert version["release"] == manifest["release"]
+    assert version["version"] == manifest["version"] and version["issued"] == manifest["issued"]
+    assert (
+        client.get(version["versioned_url"] + "minsheng.nq").data
+        == (release_dir / "minsheng.nq").read_bytes()
+    )
     assert version["data_sha256"] == manifest["files"]["minsheng.nq"]["sha256"]
     assert version["software_version"] == "0.1.0"
     health = client.get("/health")

@@ -1,6 +1,11 @@
-"""An OpenAPI 3.1 document generated from the canned-query catalog: one operation per query."""
+"""An OpenAPI 3.1 document generated from the canned-query catalog: one operation per query, each with the
+schema of its answer (a SELECT's columns, read from its projection), and the SPARQL endpoint itself."""
 
 from __future__ import annotations
+
+from functools import lru_cache
+
+from rdflib.plugins.sparql import prepareQuery
 
 from . import __version__
 from .catalog import CannedQuery, Parameter
@@ -29,6 +34,78 @@ ERROR_SCHEMA = {
 }
 
 
+# One RDF term of a SPARQL JSON binding (SPARQL 1.1 Query Results JSON Format; "triple" for SPARQL-star).
+TERM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "value"],
+    "properties": {
+        "type": {"enum": ["uri", "literal", "bnode", "triple"]},
+        "value": {"type": ["string", "object"]},
+        "xml:lang": {"type": "string"},
+        "datatype": {"type": "string"},
+    },
+}
+BOOLEAN_SCHEMA = {
+    "type": "object",
+    "required": ["head", "boolean"],
+    "properties": {"head": {"type": "object"}, "boolean": {"type": "boolean"}},
+}
+QUERY_MAX_GET = (
+    2000  # characters of a query in a URL: the request line holds 8,190 bytes; longer goes by POST
+)
+
+
+@lru_cache(maxsize=256)
+def select_columns(text: str) -> tuple[str, ...]:
+    """The variables a SELECT projects, in order (rdflib's algebra computes them for SELECT * too)."""
+    return tuple(str(variable) for variable in prepareQuery(text).algebra.get("PV", []))
+
+
+def solutions_schema(columns: tuple[str, ...] | None) -> dict[str, object]:
+    """SPARQL JSON results; with known columns, each row may bind only those (an unbound one is absent)."""
+    row: dict[str, object] = {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/Term"}}
+    head_vars: dict[str, object] = {"type": "array", "items": {"type": "string"}}
+    if columns is not None:
+        row = {
+            "type": "object",
+            "properties": {c: {"$ref": "#/components/schemas/Term"} for c in columns},
+            "additionalProperties": False,
+        }
+        head_vars = {"type": "array", "items": {"enum": list(columns)}, "maxItems": len(columns)}
+    return {
+        "type": "object",
+        "required": ["head", "results"],
+        "properties": {
+            "head": {"type": "object", "required": ["vars"], "properties": {"vars": head_vars}},
+            "results": {
+                "type": "object",
+                "required": ["bindings"],
+                "properties": {"bindings": {"type": "array", "items": row}},
+            },
+        },
+    }
+
+
+def _content(kind: Kind, columns: tuple[str, ...] | None) -> dict[str, object]:
+    """A schema per media type of the answer: JSON ones described, the text formats as strings."""
+    header = f"a header row of the columns: {', '.join(columns)}" if columns else "the answer"
+    content: dict[str, object] = {}
+    for f in OFFERS[kind]:
+        if f.is_html:
+            continue
+        if f.name == "json" and kind is Kind.SOLUTIONS:
+            content[f.media_type] = {"schema": solutions_schema(columns)}
+        elif f.name == "json":
+            content[f.media_type] = {"schema": BOOLEAN_SCHEMA}
+        elif f.name == "jsonld":
+            content[f.media_type] = {"schema": {"type": ["object", "array"]}}
+        elif f.name in ("csv", "tsv"):
+            content[f.media_type] = {"schema": {"type": "string", "description": header}}
+        else:
+            content[f.media_type] = {"schema": {"type": "string"}}
+    return content
+
+
 def _schema(parameter: Parameter, regions: list[str], endpoints: list[str] | None) -> dict[str, object]:
     if endpoints is not None:
         schema: dict[str, object] = {"type": "string", "enum": endpoints}  # SERVICE: the allow-list only
@@ -47,8 +124,14 @@ def _schema(parameter: Parameter, regions: list[str], endpoints: list[str] | Non
 
 
 def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> dict[str, object]:
-    kind = Kind.GRAPH if query.form in ("CONSTRUCT", "DESCRIBE") else Kind.SOLUTIONS
+    kind = {"CONSTRUCT": Kind.GRAPH, "DESCRIBE": Kind.GRAPH, "ASK": Kind.BOOLEAN}.get(
+        query.form, Kind.SOLUTIONS
+    )
     formats = [f for f in OFFERS[kind] if not f.is_html]
+    columns = select_columns(query.text) if kind is Kind.SOLUTIONS else None
+    description = query.description
+    if columns:
+        description += "\n\nColumns: " + ", ".join(f"`{c}`" for c in columns) + "."
     parameters: list[dict[str, object]] = [
         {
             "name": p.name,
@@ -72,11 +155,11 @@ def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> d
     return {
         "operationId": query.name.replace("-", "_"),
         "summary": query.title,
-        "description": query.description,
+        "description": description,
         "tags": list(query.tags),
         "parameters": parameters,
         "responses": {
-            "200": {"description": "the query's results", "content": {f.media_type: {} for f in formats}},
+            "200": {"description": "the query's results", "content": _content(kind, columns)},
             "400": {"description": "a parameter is missing, unknown or of the wrong type", "content": error},
             "406": {"description": "no acceptable format", "content": error},
         },
@@ -102,6 +185,101 @@ def openapi_document(
             f"/queries/{name}": {"get": _operation(q, regions, services)}
             for name, q in sorted(catalog.items())
             if services or not q.service_parameters
+        }
+        | {"/sparql": sparql_operations()},
+        "components": {"schemas": {"Error": ERROR_SCHEMA, "Term": TERM_SCHEMA}},
+    }
+
+
+def _sparql_parameters(in_url: bool) -> list[dict[str, object]]:
+    formats = sorted({f.name for kind in OFFERS for f in OFFERS[kind] if not f.is_html})
+    # Any string: the protocol takes IRIs, relative ones resolve against the endpoint and an unknown graph
+    # is an empty one, so no value is refused.
+    iri_list = {"type": "array", "items": {"type": "string"}}
+    query = {"type": "string", "maxLength": QUERY_MAX_GET if in_url else 20_000}
+    return [
+        {
+            "name": "query",
+            "in": "query",
+            "required": False,
+            "description": "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE); without it, GET answers "
+            "the service description",
+            "schema": query,
         },
-        "components": {"schemas": {"Error": ERROR_SCHEMA}},
+        {
+            "name": "default-graph-uri",
+            "in": "query",
+            "required": False,
+            "description": "a graph of the default graph (repeatable; overrides FROM)",
+            "schema": iri_list,
+            "style": "form",
+            "explode": True,
+        },
+        {
+            "name": "named-graph-uri",
+            "in": "query",
+            "required": False,
+            "description": "a named graph of the dataset (repeatable; overrides FROM NAMED)",
+            "schema": iri_list,
+            "style": "form",
+            "explode": True,
+        },
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "response format; overrides the Accept header",
+            "schema": {"type": "string", "enum": formats},
+        },
+    ]
+
+
+def sparql_operations() -> dict[str, object]:
+    """The SPARQL 1.1 Protocol query operation by GET and by form POST (a direct POST of
+    application/sparql-query works too; it is left out here because generic OpenAPI clients cannot write it).
+    A query's columns depend on its text, so the JSON schema is the general SPARQL results one."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    content: dict[str, object] = {**_content(Kind.SOLUTIONS, None), **_content(Kind.GRAPH, None)}
+    content["application/sparql-results+json"] = {
+        "schema": {"oneOf": [solutions_schema(None), BOOLEAN_SCHEMA]}
+    }
+    responses = {
+        "200": {
+            "description": "the answer: SPARQL results for SELECT and ASK, RDF for CONSTRUCT and DESCRIBE; a "
+            "GET without a query gets the SPARQL service description",
+            "content": content,
+        },
+        "400": {"description": "a malformed query, an update, a bad parameter", "content": error},
+        "406": {"description": "no acceptable format", "content": error},
+        "413": {"description": "a query or body over the limits", "content": error},
+        "415": {"description": "a POST body that is not form-encoded (or SPARQL) UTF-8", "content": error},
+        "503": {"description": "the query ran past its deadline", "content": error},
+    }
+    common = {"tags": ["sparql"], "responses": responses}
+    form = {
+        "type": "object",
+        "properties": {p["name"]: p["schema"] for p in _sparql_parameters(in_url=False)},
+    }
+    return {
+        "get": {
+            "operationId": "sparql_query",
+            "summary": "SPARQL 1.1 Protocol query (GET)",
+            "description": "Any read-only SPARQL 1.1 query over the release; the default graph is the union "
+            "of all named graphs. Results are cut at the server's row limit (X-SPARQL-MaxRows header). A "
+            "`timeout` parameter (seconds) may lower the server's deadline.",
+            "parameters": _sparql_parameters(in_url=True),
+            **common,
+        },
+        "post": {
+            "operationId": "sparql_query_post",
+            "summary": "SPARQL 1.1 Protocol query (form POST)",
+            "description": "The same as GET with the parameters in an application/x-www-form-urlencoded "
+            "body, "
+            "for queries too long for a URL.",
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-www-form-urlencoded": {"schema": form}},
+            },
+            **common,
+        },
     }

@@ -9,6 +9,7 @@ Every route (datasette's habit: all in one place):
     /openapi.json             OpenAPI 3.1 document generated from the catalog
     /id/... /def/... /data/... /graph/...   Linked Data: every IRI under the base dereferences here
     /download/[<file>]        the release files
+    /releases/[<id>/[<file>]] every release kept, by id: versioned URLs that outlive the next release
     /.well-known/void         VoID + DCAT description
     /health, /version         liveness and release identity
 """
@@ -21,7 +22,7 @@ from ..config import Settings
 from ..host import HostClient
 from ..namespaces import PREFIXES
 from ..store import Release
-from . import access, caching, errors, security
+from . import access, caching, cite, errors, security
 from .download import download
 from .pages import pages
 from .queries import queries
@@ -44,6 +45,7 @@ def create_app(
     for blueprint in (pages, sparql, queries, resources, download):
         app.register_blueprint(blueprint)
     app.add_template_filter(curie)
+    app.context_processor(cite.template_context)
     errors.register(app)
     caching.register(app)
     security.register(app, settings.max_body_bytes)

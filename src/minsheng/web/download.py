@@ -12,14 +12,16 @@ from ..errors import MinshengError, NotFound
 from ..execute import QueryRequest
 from ..export import CITATIONS_CSV, CONTEXT, OBSERVATIONS_CSV, OBSERVATIONS_METADATA
 from ..negotiation import JSON, RDFLIB_FORMATS, Kind
-from ..release import DUMPS, MANIFEST
+from ..release import COMPRESSED, DUMPS, GZIP, MANIFEST, RELEASE_ID, releases_dir
 from .answers import negotiate
+from .cite import release_identity
 from .service import service
 
 download = Blueprint("download", __name__)
 
 MEDIA_TYPES = {
     **{name: media for name, (_, media) in DUMPS.items()},
+    **dict.fromkeys(COMPRESSED, GZIP),
     "void.ttl": "text/turtle",
     MANIFEST: "application/json",
     OBSERVATIONS_CSV: "text/csv; charset=utf-8",
@@ -46,19 +48,112 @@ def media_type(name: str) -> str:
 @download.route("/download/")
 def index() -> Response:
     files = _files()
+    release_id, version, issued = release_identity()
     if negotiate(Kind.SOLUTIONS).is_html:
         return Response(
-            render_template("download.html", files=files, media_type=media_type), mimetype="text/html"
+            render_template(
+                "download.html",
+                files=files,
+                media_type=media_type,
+                release=release_id,
+                version=version,
+                issued=issued.isoformat(),
+            ),
+            mimetype="text/html",
         )
     return jsonify(
         {
-            "release": service().release.release_id,
+            "release": release_id,
+            "version": version,
+            "issued": issued.isoformat(),
             "files": [
-                {"name": name, "url": f"/download/{name}", "media_type": media_type(name), **entry}
+                {
+                    "name": name,
+                    "url": f"/download/{name}",
+                    # The same bytes at a URL that keeps answering after the next release.
+                    "versioned_url": f"/releases/{release_id}/{name}",
+                    "media_type": media_type(name),
+                    **entry,
+                }
                 for name, entry in sorted(files.items())
             ],
         }
     )
+
+
+def _kept(release_id: str) -> tuple[dict[str, object], object]:
+    """The manifest and directory of a kept release: the served one from dist/, older ones from releases/."""
+    release = service().release
+    if release_id == release.release_id:
+        return release.manifest, release.dist_dir
+    directory = releases_dir(service().settings.dist_dir) / release_id
+    if not RELEASE_ID.match(release_id) or not (directory / MANIFEST).is_file():
+        raise NotFound(f"no release '{release_id}' is kept here; /releases/ lists those that are")
+    return json.loads((directory / MANIFEST).read_text(encoding="utf-8")), directory
+
+
+@download.route("/releases/")
+def releases() -> Response:
+    """Every release kept beside dist/, newest first, with its version name and versioned URL."""
+    release = service().release
+    kept = {release.release_id: release.manifest}
+    root = releases_dir(service().settings.dist_dir)
+    if root.is_dir():
+        for directory in root.iterdir():
+            if RELEASE_ID.match(directory.name) and (directory / MANIFEST).is_file():
+                kept.setdefault(
+                    directory.name, json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+                )
+    listing = [
+        {
+            "release": release_id,
+            "version": manifest.get("version"),
+            "issued": manifest.get("issued"),
+            "current": release_id == release.release_id,
+            "url": f"/releases/{release_id}/",
+        }
+        for release_id, manifest in kept.items()
+    ]
+    listing.sort(key=lambda r: (str(r["issued"] or ""), r["current"], str(r["release"])), reverse=True)
+    return jsonify({"releases": listing})
+
+
+@download.route("/releases/<release_id>/")
+def release_index(release_id: str) -> Response:
+    manifest, _ = _kept(release_id)
+    files = dict(manifest["files"])  # type: ignore[arg-type]
+    return jsonify(
+        {
+            "release": release_id,
+            "version": manifest.get("version"),
+            "issued": manifest.get("issued"),
+            "files": [
+                {
+                    "name": name,
+                    "url": f"/releases/{release_id}/{name}",
+                    "media_type": media_type(name),
+                    **entry,
+                }
+                for name, entry in sorted(files.items())
+            ]
+            + [
+                {
+                    "name": MANIFEST,
+                    "url": f"/releases/{release_id}/{MANIFEST}",
+                    "media_type": "application/json",
+                }
+            ],
+        }
+    )
+
+
+@download.route("/releases/<release_id>/<path:name>")
+def release_file(release_id: str, name: str) -> Response:
+    manifest, directory = _kept(release_id)
+    if name != MANIFEST and name not in manifest["files"]:  # type: ignore[operator]
+        raise NotFound(f"release {release_id} has no file '{name}'; see /releases/{release_id}/")
+    path = directory / name  # type: ignore[operator]
+    return send_file(path, mimetype=media_type(name), etag=False, conditional=False, max_age=None)
 
 
 @download.route("/download/<path:name>")
@@ -111,9 +206,13 @@ def health() -> Response:
 def version() -> Response:
     release = service().release
     data = release.dist_dir / "minsheng.nq"
+    _, version_name, issued = release_identity()
     return jsonify(
         {
             "release": release.release_id,
+            "version": version_name,  # the human name of the release, its date (see Citing in the README)
+            "issued": issued.isoformat(),
+            "versioned_url": f"/releases/{release.release_id}/",
             "data_sha256": release.manifest["files"]["minsheng.nq"]["sha256"],  # type: ignore[index]
             "software_version": __version__,
             "triples": release.manifest["triples"],

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
 from ..errors import NotFound
 from ..execute import QueryRequest
 from ..negotiation import Kind, by_extension
 from ..store import Dataset
+from . import cite
 from .answers import link, negotiate, raw_response, select, term_cell
 from .service import service
 
@@ -122,6 +123,8 @@ def _highlights(triples: list[pyoxigraph.Triple]) -> list[Highlight]:
 
 
 def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.NamedNode) -> Response:
+    found = cite.citation_for(iri)
+    citation = cite.box(found) if found is not None else None
     labels = _labels(resource)
     own = [t for t in triples if t.subject.value == iri]
     children = [t for t in triples if t.subject.value != iri]
@@ -145,6 +148,7 @@ def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.Named
             labels=labels,
             highlights=_highlights(triples),
             observation=_observation_summary(own, labels),
+            citation=citation,
         ),
         mimetype="text/html",
     )
@@ -192,6 +196,14 @@ def dereference(path: str) -> Response:
         resource = pyoxigraph.NamedNode(iri)
     except ValueError as exc:  # the path holds characters no IRI may contain (spaces, NUL, <, >...)
         raise NotFound(f"/{path} cannot be part of an IRI ({exc}), so nothing is known about it") from exc
+    wanted_citation = cite.requested_format()
+    if wanted_citation is not None:
+        # The citation formats, negotiated on the IRI itself as DOI resolvers do.
+        citation = cite.citation_for(iri)
+        if citation is not None:
+            return cite.citation_response(citation, wanted_citation)
+        if request.values.get("format"):
+            raise cite.refuse(iri)
     is_graph = iri in svc.release.graph_names()
     if is_graph:
         query = QueryRequest(DESCRIBE_GRAPH, (("graph", resource),), Dataset())

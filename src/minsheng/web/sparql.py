@@ -7,6 +7,8 @@ service is read-only.
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph
 from flask import Blueprint, Response, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -17,10 +19,12 @@ from ..execute import QueryRequest
 from ..namespaces import sparql_prologue
 from ..negotiation import OFFERS, RDFLIB_FORMATS, Kind
 from ..store import Dataset
-from .answers import negotiate, raw_response, run, table
+from .answers import mark_truncation, negotiate, raw_response, run, table
 from .service import service
 
 sparql = Blueprint("sparql", __name__)
+PAGED = re.compile(r"\b(LIMIT|OFFSET)\b", re.IGNORECASE)
+TRAILING_VALUES = re.compile(r"}\s*VALUES\b[^{}]*\{[^{}]*\}\s*$", re.IGNORECASE)
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -96,11 +100,30 @@ def endpoint() -> Response:
     endpoint_url = service().absolute(url_for("sparql.endpoint"))
     answer, wanted = run(QueryRequest(text, (), dataset, base_iri=endpoint_url))
     if wanted.is_html:
-        return Response(
-            render_template("sparql.html", query=text, table=table(answer), kind=answer.kind.value),
+        shown = table(answer)
+        following = next_page(text, len(shown.rows)) if shown.truncated else None
+        response = Response(
+            render_template(
+                "sparql.html",
+                query=text,
+                table=shown,
+                kind=answer.kind.value,
+                next_page=url_for("sparql.endpoint", query=following) if following else None,
+            ),
             mimetype="text/html",
         )
+        mark_truncation(response, answer)  # the page's headers say it too, as the other formats' do
+        return response
     return raw_response(answer)
+
+
+def next_page(text: str, rows: int) -> str | None:
+    """The query of the page after a cut answer: the same text with LIMIT and OFFSET appended, when that is
+    all it takes. None when the query pages itself already (the user moves its OFFSET) or ends with a VALUES
+    block, after which no solution modifier may follow."""
+    if PAGED.search(text) or TRAILING_VALUES.search(text):
+        return None
+    return f"{text.rstrip()}\nLIMIT {rows} OFFSET {rows}\n"
 
 
 def _describe_service() -> Response:
