@@ -9,7 +9,6 @@ Canned-query parameters are bound as everywhere (catalog.bind_values: a VALUES b
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import urllib.error
@@ -24,6 +23,7 @@ from rdflib.namespace import RDFS, VOID
 
 from .catalog import bind_values, query_form
 from .namespaces import BASE, GRAPH
+from .sparql_text import read
 from .store import Dataset, ReleaseUnavailable
 
 RELEASE_GRAPH = str(GRAPH) + "release"
@@ -64,7 +64,7 @@ class RemoteStore:
         dataset = dataset or Dataset()
         if substitutions:
             text = bind_values(text, substitutions)
-        if base_iri and not re.match(r"\s*BASE\b", text, re.IGNORECASE):
+        if base_iri and read(text).base is None:
             text = f"BASE <{base_iri}>\n{text}"
         form = query_form(text)
         accept = "text/turtle" if form in ("CONSTRUCT", "DESCRIBE") else "application/sparql-results+json"

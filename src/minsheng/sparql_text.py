@@ -103,6 +103,9 @@ class Reading:
     where_group: int | None = None  # offset just after the `{` of the first WHERE group (or the form's)
     hidden_service_mentions: int = 0  # "service" spelt in comments, strings, IRIs or names
     prefixes: dict[str, str] = field(default_factory=dict)
+    base: str | None = None  # the prologue's BASE, resolved
+    keywords: frozenset[str] = frozenset()  # every keyword and function name, upper-case
+    trailing_values: bool = False  # a VALUES block after the WHERE group (nothing may follow it)
 
     @property
     def is_update(self) -> bool:
@@ -184,6 +187,7 @@ def read(text: str) -> Reading:
                 form = word
             break
     first_group: int | None = None
+    trailing_values = False
     for position, token in enumerate(code):
         if token.kind == "punct" and token.text in _OPENERS:
             depth += 1
@@ -195,6 +199,7 @@ def read(text: str) -> Reading:
         if token.kind != "word":
             continue
         word = token.text.upper()
+        trailing_values = trailing_values or (word == "VALUES" and depth == 0)
         if (
             word == "WHERE"
             and where_group is None
@@ -228,6 +233,9 @@ def read(text: str) -> Reading:
         where_group=where_group,
         hidden_service_mentions=_hidden_mentions(all_tokens),
         prefixes=prefixes,
+        base=base,
+        keywords=frozenset(t.text.upper() for t in code if t.kind == "word"),
+        trailing_values=trailing_values,
     )
 
 
@@ -285,6 +293,16 @@ def query_form(text: str) -> str:
     """SELECT, ASK, CONSTRUCT or DESCRIBE (SELECT when the text does not say, so the engine explains)."""
     form = read(text).form
     return form if form in QUERY_FORMS else "SELECT"
+
+
+def next_page(text: str, rows: int) -> str | None:
+    """The query of the page after a cut answer: the text with LIMIT and OFFSET appended, when that is all it
+    takes. None when the query pages itself already (the user moves its OFFSET) or ends with a VALUES block,
+    after which no solution modifier may follow."""
+    reading = read(text)
+    if {"LIMIT", "OFFSET"} & reading.keywords or reading.trailing_values:
+        return None
+    return f"{reading.text.rstrip()}\nLIMIT {rows} OFFSET {rows}\n"
 
 
 def looks_like_update(text: str) -> bool:

@@ -7,8 +7,6 @@ service is read-only.
 
 from __future__ import annotations
 
-import re
-
 import pyoxigraph
 from flask import Blueprint, Response, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -18,13 +16,12 @@ from ..errors import ParameterError, UnsupportedMediaType, UpdateRefused, UsageE
 from ..execute import QueryRequest
 from ..namespaces import sparql_prologue
 from ..negotiation import OFFERS, RDFLIB_FORMATS, Kind
+from ..sparql_text import next_page
 from ..store import Dataset
 from .answers import mark_truncation, negotiate, raw_response, run, table
 from .service import service
 
 sparql = Blueprint("sparql", __name__)
-PAGED = re.compile(r"\b(LIMIT|OFFSET)\b", re.IGNORECASE)
-TRAILING_VALUES = re.compile(r"}\s*VALUES\b[^{}]*\{[^{}]*\}\s*$", re.IGNORECASE)
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
@@ -115,15 +112,6 @@ def endpoint() -> Response:
         mark_truncation(response, answer)  # the page's headers say it too, as the other formats' do
         return response
     return raw_response(answer)
-
-
-def next_page(text: str, rows: int) -> str | None:
-    """The query of the page after a cut answer: the same text with LIMIT and OFFSET appended, when that is
-    all it takes. None when the query pages itself already (the user moves its OFFSET) or ends with a VALUES
-    block, after which no solution modifier may follow."""
-    if PAGED.search(text) or TRAILING_VALUES.search(text):
-        return None
-    return f"{text.rstrip()}\nLIMIT {rows} OFFSET {rows}\n"
 
 
 def _describe_service() -> Response:
