@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -96,8 +97,14 @@ def running_server(root: Path, *options: str, workers: int = 2) -> Iterator[Serv
     log = directory / "server.log"
     command = [sys.executable, "-m", "minsheng.cli", "serve", "--root", str(root), "--port", str(port)]
     with log.open("wb") as sink:
+        # The server's own temporary files (its release snapshot, the host's socket) go in this directory too.
+        env = {**os.environ, "TMPDIR": str(directory)}
         process = subprocess.Popen(
-            [*command, "--workers", str(workers), *options], stdout=sink, stderr=sink, start_new_session=True
+            [*command, "--workers", str(workers), *options],
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
+            env=env,
         )
     server = Server(f"http://127.0.0.1:{port}")
     server.process, server.log = process, log

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import resource
 import shutil
+import signal
 import socket
 import sys
 
@@ -66,6 +67,9 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
     from .web import create_app
 
     check_port(host, port)
+    # Until granian installs its own handlers, a TERM or Ctrl-C while starting unwinds through the finally
+    # below, so the snapshot and the host go with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     manifest = verified_manifest(settings.dist_dir)
     snapshot = snapshot_release(settings.dist_dir, manifest)
     query_host = QueryHost(settings, snapshot, manifest)
