@@ -3,6 +3,7 @@ long set-up step. Checked with `make -n` (what make would run), so nothing is in
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,8 +16,16 @@ ROOT = Path(__file__).resolve().parents[1]
 def _dry_run(*args: str) -> str:
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
+    # Run as a user would, not as a sub-make of `make test` (which would add "Entering directory" lines).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     result = subprocess.run(
-        ["make", "-n", "-B", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+        ["make", "--no-print-directory", "-n", "-B", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=env,
     )
     return result.stdout
 
