@@ -23,6 +23,7 @@ import yaml
 
 from .errors import DataProblem, InvalidData, ParameterError
 from .namespaces import REGION
+from .paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
 from .sparql_text import query_form, read
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -126,6 +127,7 @@ class CannedQuery:
     tags: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     example: Mapping[str, object] = field(default_factory=dict)
+    paging: Paging | None = None  # a query that lists figures or things answers pages by its ORDER BY key
 
     @property
     def service_parameters(self) -> tuple[str, ...]:
@@ -142,7 +144,8 @@ class CannedQuery:
     ) -> tuple[tuple[str, pyoxigraph.Term], ...]:
         """Typed substitutions for the given parameters, defaults applied; ParameterError on any problem."""
         known = {p.name: p for p in self.parameters}
-        unknown = sorted(set(given) - set(known) - set(RESERVED))
+        paging = (LIMIT, AFTER) if self.paging else ()
+        unknown = sorted(set(given) - set(known) - set(RESERVED) - set(paging))
         if unknown:
             names = ", ".join(known) or "none"
             raise ParameterError(
@@ -165,6 +168,18 @@ class CannedQuery:
                 continue
             bound.append((parameter.name, parameter.parse(raw, known_regions)))
         return tuple(bound)
+
+    def page(
+        self, given: Mapping[str, str], most: int
+    ) -> tuple[str, tuple[tuple[str, pyoxigraph.Term], ...], int]:
+        """For a paged query: the text of the page asked for (`limit`, `after`), the after-key bindings and
+        the page size. Other queries: their text, nothing more bound, and 0."""
+        if self.paging is None:
+            return self.text, (), 0
+        limit = parse_limit(given.get(LIMIT), self.paging.size, most)
+        raw_after = given.get(AFTER) or ""
+        after = parse_after(raw_after, self.paging) if raw_after else ()
+        return paged_text(self.text, self.paging, bool(after), limit), after, limit
 
 
 def service_variables(text: str) -> set[str]:
@@ -235,6 +250,21 @@ def parse_query_file(path: Path) -> CannedQuery:
             except ParameterError as exc:
                 raise problem(f"default of '{name}' is invalid: {exc.message}") from exc
         parameters.append(parameter)
+    paging = None
+    if meta.get("paging"):
+        spec = meta["paging"]
+        key = spec.get("key") if isinstance(spec, dict) else None
+        if not isinstance(key, list) or not key or not all(isinstance(k, dict) for k in key):
+            raise problem("paging needs a key: a list of {name, type}, the ORDER BY variables in order")
+        pairs = tuple((str(k.get("name", "")), str(k.get("type", ""))) for k in key)
+        for name, kind in pairs:
+            if not _NAME.match(name) or f"?{name}" not in text:
+                raise problem(f"paging key '{name}' is not a variable of the query")
+            if kind not in KEY_TYPES:
+                raise problem(f"paging key '{name}' has type '{kind}'; key types: {', '.join(KEY_TYPES)}")
+        if read(text).where_group is None:
+            raise problem("a paged query needs a WHERE clause (its key filter goes into it)")
+        paging = Paging(pairs)
     return CannedQuery(
         name=path.stem,
         title=str(meta["title"]),
@@ -243,6 +273,7 @@ def parse_query_file(path: Path) -> CannedQuery:
         tags=tuple(str(t) for t in meta.get("tags") or ()),
         parameters=tuple(parameters),
         example=meta.get("example") or {},
+        paging=paging,
     )
 
 

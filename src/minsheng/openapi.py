@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import __version__
 from .catalog import CannedQuery, Parameter
 from .negotiation import OFFERS, Kind
+from .paging import AFTER, LIMIT
 
 _SCHEMAS: dict[str, dict[str, object]] = {
     "iri": {"type": "string", "format": "iri"},
@@ -46,7 +47,9 @@ def _schema(parameter: Parameter, regions: list[str], endpoints: list[str] | Non
     return schema
 
 
-def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> dict[str, object]:
+def _operation(
+    query: CannedQuery, regions: list[str], services: list[str], max_rows: int
+) -> dict[str, object]:
     kind = Kind.GRAPH if query.form in ("CONSTRUCT", "DESCRIBE") else Kind.SOLUTIONS
     formats = [f for f in OFFERS[kind] if not f.is_html]
     parameters: list[dict[str, object]] = [
@@ -59,6 +62,30 @@ def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> d
         }
         for p in query.parameters
     ]
+    if query.paging is not None:
+        key = ", ".join(f"{name} ({kind})" for name, kind in query.paging.key)
+        parameters += [
+            {
+                "name": LIMIT,
+                "in": "query",
+                "required": False,
+                "description": "rows per page",
+                "schema": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": max_rows,
+                    "default": query.paging.size,
+                },
+            },
+            {
+                "name": AFTER,
+                "in": "query",
+                "required": False,
+                "description": f"start after this key of the last row, a JSON array of {key}; "
+                'the response\'s Link: <…>; rel="next" header carries it',
+                "schema": {"type": "string"},
+            },
+        ]
     parameters.append(
         {
             "name": "format",
@@ -84,7 +111,11 @@ def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> d
 
 
 def openapi_document(
-    catalog: dict[str, CannedQuery], server_url: str, regions: list[str], services: list[str]
+    catalog: dict[str, CannedQuery],
+    server_url: str,
+    regions: list[str],
+    services: list[str],
+    max_rows: int = 10_000,
 ) -> dict[str, object]:
     """Federated queries are listed only when the server has an allow-list, with it as their endpoints."""
     return {
@@ -99,7 +130,7 @@ def openapi_document(
         },
         "servers": [{"url": server_url}],
         "paths": {
-            f"/queries/{name}": {"get": _operation(q, regions, services)}
+            f"/queries/{name}": {"get": _operation(q, regions, services, max_rows)}
             for name, q in sorted(catalog.items())
             if services or not q.service_parameters
         },
