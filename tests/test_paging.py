@@ -19,7 +19,7 @@ from minsheng.sparql_text import tokens
 CATALOG = load_catalog(ROOT / "queries")
 PAGED = {name: q for name, q in CATALOG.items() if q.paging}
 B = pyoxigraph.NamedNode("http://x/b")
-LISTS = ("figures-as-of", "figures-in-year", "figures-by-category", "named-things")
+LISTS = ("figures-as-of", "figures-in-year", "figures-by-category", "named-things", "search")
 
 
 def test_the_list_queries_are_paged() -> None:
@@ -54,7 +54,8 @@ def test_pages_together_are_the_whole_answer(name: str, client) -> None:
     while asked is not None:
         response = client.get(f"/queries/{name}.json", query_string=asked)
         rows = _rows(response)
-        assert 0 < len(rows) <= size
+        # A text search's page is `limit` hits (resources), each with every text of it that matched.
+        assert 0 < len(rows) <= (len(everything) if query.text_search else size)
         pages.append(rows)
         asked = _next(response)
         assert len(pages) <= len(everything), "the pages do not end"
@@ -76,7 +77,8 @@ def test_a_page_is_the_default_size_and_links_the_next(client) -> None:
 
 def test_a_page_has_no_offset_and_a_key_filter() -> None:
     query = CATALOG["figures-as-of"]
-    text, after, limit = query.page({"after": '["2024-06-30","lift-retrofit","https://w3id.org/x"]'}, 10000)
+    page = query.page({"after": '["2024-06-30","lift-retrofit","https://w3id.org/x"]'}, 10000)
+    text, after, limit = page.text, page.after, page.size
     words = [t.text.upper() for t in tokens(text) if t.kind == "word"]
     assert "OFFSET" not in words and words.count("LIMIT") == 1 and limit == 100
     assert "LIMIT 101" in text  # one row more than the page says whether there is a next one

@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ import pyoxigraph
 from cachetools import LRUCache
 
 from . import guard, negotiation
+from .catalog import bind_rows
 from .config import Settings
 from .errors import (
     ErrorData,
@@ -41,6 +42,7 @@ from .negotiation import HTML_CARRIER, Format, Kind
 from .paging import outer_limit
 from .sparql_text import looks_like_update, query_form, read
 from .store import Dataset, EmbeddedStore
+from .textindex import TextSearch, search
 
 if TYPE_CHECKING:
     from .host import HostClient
@@ -67,6 +69,7 @@ class QueryRequest:
     # A page of a paged canned query: its size and the key variables whose last values start the next page.
     page_size: int = 0
     page_key: tuple[str, ...] = ()
+    text_search: TextSearch | None = None  # a keyword looked up in the text index, its hits joined
 
     @property
     def digest(self) -> str:
@@ -314,18 +317,21 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
         guard.needs_network(request.text, set(store.graph_names()), job.allowed_services, bound)
         substitutions = {pyoxigraph.Variable(name): term for name, term in request.substitutions}
 
+        text, next_key = request.text, None
+        if request.text_search is not None:
+            wanted = request.text_search
+            hits = search(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
+            if len(hits) > wanted.limit:
+                hits, next_key = hits[: wanted.limit], (hits[wanted.limit - 1],)
+            text = bind_rows(text, wanted.variable, [pyoxigraph.NamedNode(hit) for hit in hits])
         # The row cut is the engine's: a SELECT gets an outer LIMIT of one row over it (or its page's).
-        limited = (
-            outer_limit(request.text, job.max_rows + 1) if query_form(request.text) == "SELECT" else None
-        )
+        limited = outer_limit(text, job.max_rows + 1) if query_form(text) == "SELECT" else None
 
         def evaluate(
             rows: int | None = None,
         ) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
-            text = (
-                request.text if limited is None else limited if rows is None else outer_limit(limited, rows)
-            )
-            return store.query(text, request.dataset, substitutions, request.base_iri)
+            run = text if limited is None else limited if rows is None else outer_limit(limited, rows)
+            return store.query(run, request.dataset, substitutions, request.base_iri)
 
         try:
             results = evaluate()
@@ -350,7 +356,7 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
             return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
         else:
             body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows, job.max_bytes, evaluate)
-        return Outcome(kind.value, format_name, body, rows, truncated)
+        return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
     except MinshengError as exc:
         return Outcome(error=error_data(exc))
     except MemoryError:

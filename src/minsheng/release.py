@@ -16,7 +16,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 
-from . import __version__
+from . import __version__, textindex
 from .config import Settings
 from .export import (
     CITATIONS_CSV,
@@ -225,6 +225,7 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
     files[CITATIONS_CSV] = citations_csv(files["minsheng.nq"])
     files[OBSERVATIONS_METADATA] = observations_metadata()
     files[CONTEXT] = jsonld_context(dataset.graph(GRAPH["ontology"]))
+    files[textindex.INDEX] = textindex.index_bytes(files["minsheng.nq"])
     for text in sorted((settings.data_dir / "sources").glob("*.txt")):
         files[f"sources/{text.name}"] = text.read_bytes()
     # The release id covers every file: any change (data, description, texts) is a new release, new ETags.

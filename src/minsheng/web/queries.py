@@ -96,11 +96,17 @@ def canned(name: str) -> Response:
         )
     given = request.args.to_dict()
     bindings = query.bind(given, service().regions)
-    text, after, limit = query.page(given, service().settings.max_result_rows)
-    page_key = query.paging.names if query.paging else ()
-    answer, wanted = run(
-        QueryRequest(text, bindings + after, page_size=limit, page_key=page_key), format_name
+    page = query.page(given, service().settings.max_result_rows)
+    # A text search is paged by the index (its hits); other paged queries by the rows' key.
+    by_rows = page.search is None and query.paging is not None
+    asked = QueryRequest(
+        page.text,
+        bindings + page.after,
+        page_size=page.size if by_rows else 0,
+        page_key=query.paging.names if by_rows and query.paging else (),
+        text_search=page.search,
     )
+    answer, wanted = run(asked, format_name)
     next_url = None
     if answer.next_key is not None:
         # The same request, starting after the last row's key.
