@@ -133,6 +133,9 @@ def test_the_key_filter_orders_like_order_by() -> None:
         ("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 500 OFFSET 3", "LIMIT 11 OFFSET 3"),
         ("SELECT * WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 500 } }", "LIMIT 500 } }\nLIMIT 11"),
         ("SELECT * WHERE { ?s ?p ?o } # LIMIT 500", "# LIMIT 500\nLIMIT 11"),
+        # WHERE is optional: the first WHERE may be a subquery's, whose LIMIT is the user's to keep.
+        ("SELECT * { { SELECT * WHERE { ?s ?p ?o } LIMIT 500 } }", "LIMIT 500 } }\nLIMIT 11"),
+        ("SELECT (EXISTS { ?s ?p ?o } AS ?e) WHERE { ?s ?p ?o } LIMIT 50", "LIMIT 11"),
         ("SELECT * WHERE { ?s ?p ?o } VALUES ?s { <http://x/> }", "\nLIMIT 11\nVALUES"),
     ],
 )

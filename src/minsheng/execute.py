@@ -15,7 +15,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -24,7 +24,7 @@ import pyoxigraph
 from cachetools import LRUCache
 
 from . import guard, negotiation
-from .catalog import bind_rows
+from .catalog import CannedQuery, bind_rows
 from .config import Settings
 from .errors import (
     ErrorData,
@@ -110,6 +110,27 @@ class QueryAnswer:
     rows: int = 0
     truncated: bool = False  # cut at the row limit: the response says so (X-SPARQL-MaxRows)
     next_key: tuple[str, ...] | None = None  # a page's last key, when a next page exists
+
+
+def canned_request(
+    query: CannedQuery,
+    given: Mapping[str, str],
+    max_rows: int,
+    known_regions: Mapping[str, str] | None = None,
+) -> QueryRequest:
+    """The request for a canned query with the given parameters, `limit` and `after` included (a page of a
+    paged query); ParameterError on any bad one."""
+    bindings = query.bind(given, known_regions)
+    page = query.page(given, max_rows)
+    # A text search is paged by the index (its hits); other paged queries by the rows' key.
+    by_rows = page.search is None and query.paging is not None
+    return QueryRequest(
+        page.text,
+        bindings + page.after,
+        page_size=page.size if by_rows else 0,
+        page_key=query.paging.names if by_rows and query.paging else (),
+        text_search=page.search,
+    )
 
 
 def malformed(exc: SyntaxError, text: str) -> MalformedQuery:

@@ -124,15 +124,26 @@ def _group_end(code: list[Token], opened: int) -> int | None:
     return None
 
 
-def outer_limit(text: str, most: int) -> str:
-    """The SELECT with its outer LIMIT at most `most`: lowered if it has a larger one, added if it has none
-    (before a trailing VALUES clause). The text comes back unescaped (§19.2), as the reader reads it."""
-    reading = read(text)
-    plain = reading.text
-    if reading.where_group is None:
-        return plain
-    code = _code(plain)
-    close = _group_end(code, reading.where_group)
+def _outermost_group(code: list[Token]) -> int | None:
+    """The offset just after the `{` of the query's own group: the first one outside any bracket (a
+    projection may hold `(EXISTS { … } AS ?x)`; WHERE is optional, so a subquery's WHERE may come first)."""
+    depth = 0
+    for token in code:
+        if token.kind != "punct":
+            continue
+        if token.text == "{" and depth == 0:
+            return token.start + 1
+        if token.text in _OPENERS:
+            depth += 1
+        elif token.text in _CLOSERS:
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _limit_after(plain: str, code: list[Token], opened: int, most: int) -> str:
+    """The text with the LIMIT of the query whose group opens at `opened` at most `most`: lowered if it
+    has a larger one, added if it has none (before a trailing VALUES clause, or at the group's end)."""
+    close = _group_end(code, opened)
     if close is None:
         return plain  # unbalanced: the engine reports the error on the text as it was
     depth = 0
@@ -142,6 +153,8 @@ def outer_limit(text: str, most: int) -> str:
             depth += 1
         elif token.kind == "punct" and token.text in _CLOSERS:
             depth -= 1
+            if depth < 0:  # the end of the subquery this group belongs to
+                return f"{plain[: token.start]}\nLIMIT {most}\n{plain[token.start :]}"
         if depth or token.kind != "word":
             continue
         word = token.text.upper()
@@ -155,15 +168,26 @@ def outer_limit(text: str, most: int) -> str:
     return f"{plain}\nLIMIT {most}\n"
 
 
+def outer_limit(text: str, most: int) -> str:
+    """The SELECT with its outer LIMIT at most `most`. The text comes back unescaped (§19.2), as the
+    reader reads it."""
+    plain = read(text).text
+    code = _code(plain)
+    opened = _outermost_group(code)
+    return plain if opened is None else _limit_after(plain, code, opened, most)
+
+
 def paged_text(text: str, paging: Paging, after: bool, limit: int) -> str:
-    """A paged query's text for one page: the key filter at the end of its WHERE group when the page starts
-    after a key, and an outer LIMIT of limit + 1 (the extra row says whether a next page exists)."""
+    """A paged query's text for one page: the key filter at the end of its WHERE group (where parameters
+    are bound) when the page starts after a key, and a LIMIT of limit + 1 on the query that group belongs
+    to (the extra row says whether a next page exists). That query may be a subquery choosing the page's
+    keys, with the outer query only adding labels to them."""
     reading = read(text)
-    plain = reading.text
+    plain, opened = reading.text, reading.where_group
+    assert opened is not None  # the catalog refuses a paged query without one
     if after:
-        assert reading.where_group is not None  # the catalog refuses a paged query without one
-        close = _group_end(_code(plain), reading.where_group)
+        close = _group_end(_code(plain), opened)
         assert close is not None
         at = _code(plain)[close].start
         plain = plain[:at] + _key_filter(paging) + plain[at:]
-    return outer_limit(plain, limit + 1)
+    return _limit_after(plain, _code(plain), opened, limit + 1)

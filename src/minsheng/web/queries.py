@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 
 from ..catalog import CannedQuery
 from ..errors import NotFound, ParameterError
-from ..execute import QueryRequest
+from ..execute import canned_request
 from ..negotiation import Kind, by_extension, choose
 from ..openapi import openapi_document
 from ..paging import AFTER, LIMIT, cursor
@@ -95,17 +95,7 @@ def canned(name: str) -> Response:
             expected="a single value",
         )
     given = request.args.to_dict()
-    bindings = query.bind(given, service().regions)
-    page = query.page(given, service().settings.max_result_rows)
-    # A text search is paged by the index (its hits); other paged queries by the rows' key.
-    by_rows = page.search is None and query.paging is not None
-    asked = QueryRequest(
-        page.text,
-        bindings + page.after,
-        page_size=page.size if by_rows else 0,
-        page_key=query.paging.names if by_rows and query.paging else (),
-        text_search=page.search,
-    )
+    asked = canned_request(query, given, service().settings.max_result_rows, service().regions)
     answer, wanted = run(asked, format_name)
     next_url = None
     if answer.next_key is not None:
@@ -114,7 +104,7 @@ def canned(name: str) -> Response:
         next_url = f"{request.base_url}?{urlencode(following)}"
     if wanted.is_html:
         values = {p.name: given.get(p.name, "") for p in query.parameters}
-        bound = {n: t.value for n, t in bindings}
+        bound = {n: t.value for n, t in asked.substitutions}
         response = Response(
             render_template(
                 "query.html",
