@@ -45,7 +45,7 @@ def _next(response) -> dict[str, str] | None:
 def test_pages_together_are_the_whole_answer(name: str, client) -> None:
     query = PAGED[name]
     parameters = {k: str(v) for k, v in (query.example.get("parameters") or {}).items()}
-    whole = client.get(f"/queries/{name}.json", query_string={**parameters, "limit": "10000"})
+    whole = client.get(f"/queries/{name}.json", query_string={**parameters, "limit": "9999"})
     everything = _rows(whole)
     assert _next(whole) is None
     assert len(everything) >= 3, f"{name}: too few rows to page"
@@ -104,7 +104,7 @@ def test_a_bad_key_is_a_bad_parameter(after: str, client) -> None:
     assert response.get_json()["parameter"].startswith("after")
 
 
-@pytest.mark.parametrize("limit", ["0", "-1", "10001", "1.5", "x", "١٠"])
+@pytest.mark.parametrize("limit", ["0", "-1", "10000", "1.5", "x", "١٠"])
 def test_a_bad_limit_is_a_bad_parameter(limit: str, client) -> None:
     response = client.get("/queries/figures-as-of.json", query_string={"limit": limit})
     assert response.status_code == 400 and response.get_json()["parameter"] == "limit"

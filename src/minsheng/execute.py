@@ -121,7 +121,9 @@ def canned_request(
     """The request for a canned query with the given parameters, `limit` and `after` included (a page of a
     paged query); ParameterError on any bad one."""
     bindings = query.bind(given, known_regions)
-    page = query.page(given, max_rows)
+    # A page at most the cut less one: its extra row must fit under the engine's LIMIT, which Virtuoso caps
+    # at 10,000 sorted rows (MaxSortedTopRows).
+    page = query.page(given, max_rows - 1)
     # A text search is paged by the index (its hits); other paged queries by the rows' key.
     by_rows = page.search is None and query.paging is not None
     return QueryRequest(
@@ -346,7 +348,10 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
                 hits, next_key = hits[: wanted.limit], (hits[wanted.limit - 1],)
             text = bind_rows(text, wanted.variable, [pyoxigraph.NamedNode(hit) for hit in hits])
         # The row cut is the engine's: a SELECT gets an outer LIMIT of one row over it (or its page's).
-        limited = outer_limit(text, job.max_rows + 1) if query_form(text) == "SELECT" else None
+        # A remote engine may sort no more rows than the cut (Virtuoso: 10,000), so there the cut is a LIMIT
+        # of the cut itself, and an answer that reaches it is said to be cut (exactly that many included).
+        engine_rows = min(job.max_rows + 1, getattr(store, "max_sorted_rows", job.max_rows + 1))
+        limited = outer_limit(text, engine_rows) if query_form(text) == "SELECT" else None
 
         def evaluate(
             rows: int | None = None,
@@ -377,6 +382,7 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
             return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
         else:
             body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows, job.max_bytes, evaluate)
+            truncated = truncated or rows >= engine_rows
         return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
     except MinshengError as exc:
         return Outcome(error=error_data(exc))

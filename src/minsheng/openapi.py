@@ -69,21 +69,14 @@ def _operation(
                 "name": LIMIT,
                 "in": "query",
                 "required": False,
-                "description": "rows per page",
+                "description": f"rows per page; the next page is the URL in the Link header (rel=next), "
+                f"which adds `{AFTER}`, the key ({key}) of the page's last row",
                 "schema": {
                     "type": "integer",
                     "minimum": 1,
-                    "maximum": max_rows,
+                    "maximum": max_rows - 1,
                     "default": query.paging.size,
                 },
-            },
-            {
-                "name": AFTER,
-                "in": "query",
-                "required": False,
-                "description": f"start after this key of the last row, a JSON array of {key}; "
-                'the response\'s Link: <…>; rel="next" header carries it',
-                "schema": {"type": "string"},
             },
         ]
     parameters.append(
