@@ -71,10 +71,12 @@ def _operation(
                 "required": False,
                 "description": f"rows per page; the next page is the URL in the Link header (rel=next), "
                 f"which adds `{AFTER}`, the key ({key}) of the page's last row",
+                # Empty, as from an HTML form, means the default size (as for every optional parameter).
                 "schema": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": max_rows - 1,
+                    "anyOf": [
+                        {"type": "integer", "minimum": 1, "maximum": max_rows - 1},
+                        {"type": "string", "const": ""},
+                    ],
                     "default": query.paging.size,
                 },
             },
