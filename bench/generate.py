@@ -21,6 +21,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from minsheng import textindex
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "gongshu-2024-minsheng"
 BASE = "https://w3id.org/minsheng/"
@@ -132,7 +134,14 @@ def generate(triples: int, out: Path, dist: Path) -> int:
     (out / "sources").mkdir(exist_ok=True)
     for text in (dist / "sources").glob("*.txt"):
         shutil.copy(text, out / "sources" / text.name)
-    files = ["minsheng.nq", "void.ttl", *(f"sources/{t.name}" for t in (out / "sources").glob("*.txt"))]
+    # The text index, as the release writer builds it (search answers from it).
+    (out / textindex.INDEX).write_bytes(textindex.index_bytes(out / "minsheng.nq"))
+    files = [
+        "minsheng.nq",
+        "void.ttl",
+        textindex.INDEX,
+        *(f"sources/{t.name}" for t in (out / "sources").glob("*.txt")),
+    ]
     manifest = {
         "release": f"synthetic-{written}",
         "software_version": "bench",

@@ -27,10 +27,19 @@ PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX sdmx-dimension: <http://purl.or
 
 
 def canned(client, name: str, **parameters: str) -> list[dict[str, str]]:
-    response = client.get(f"/queries/{name}.json", query_string=parameters)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    bindings = json.loads(response.data)["results"]["bindings"]
-    return [{k: v["value"] for k, v in b.items()} for b in bindings]
+    """The whole answer: every page, following the Link rel=next of a paged query."""
+    rows: list[dict[str, str]] = []
+    url: str | None = f"/queries/{name}.json"
+    asked: dict[str, str] | None = parameters
+    while url is not None:
+        response = client.get(url, query_string=asked)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        bindings = json.loads(response.data)["results"]["bindings"]
+        rows += [{k: v["value"] for k, v in b.items()} for b in bindings]
+        link = response.headers.get("Link")
+        url = link[1 : link.index(">")] if link else None
+        asked = None  # the next link carries every parameter
+    return rows
 
 
 def select(store: pyoxigraph.Store, query: str) -> list[dict[str, str]]:

@@ -37,6 +37,7 @@ from .namespaces import (
 )
 from .periods import BadPeriod, parse_period
 from .sources import QUOTE_SEPARATOR, ReportFiles, discover_reports, locate
+from .summaries import add_summaries
 
 SCHEME = URIRef(str(MS) + "scheme/")
 ONTOLOGY_GRAPH = GRAPH["ontology"]
@@ -590,6 +591,7 @@ def build_dataset(settings: Settings) -> Dataset:
         ReportCompiler(report, codes, settings, graph, problems, reference).compile()
     if problems:
         raise InvalidData(problems)
+    add_summaries(dataset)  # counts the listings read instead of counting (validated with the rest)
     return dataset
 
 

@@ -12,7 +12,7 @@ embedded one and a remote SPARQL endpoint) binds the same way, so their answers 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -23,7 +23,9 @@ import yaml
 
 from .errors import DataProblem, InvalidData, ParameterError
 from .namespaces import REGION
+from .paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
 from .sparql_text import query_form, read
+from .textindex import TextSearch
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")
@@ -126,6 +128,10 @@ class CannedQuery:
     tags: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
     example: Mapping[str, object] = field(default_factory=dict)
+    paging: Paging | None = None  # a query that lists figures or things answers pages by its ORDER BY key
+    # (keyword parameter, variable): the parameter is looked up in the release's text index and the
+    # variable joined from its hits, a page of them at a time (textindex)
+    text_search: tuple[str, str] | None = None
 
     @property
     def service_parameters(self) -> tuple[str, ...]:
@@ -142,7 +148,8 @@ class CannedQuery:
     ) -> tuple[tuple[str, pyoxigraph.Term], ...]:
         """Typed substitutions for the given parameters, defaults applied; ParameterError on any problem."""
         known = {p.name: p for p in self.parameters}
-        unknown = sorted(set(given) - set(known) - set(RESERVED))
+        paging = (LIMIT, AFTER) if self.paging else ()
+        unknown = sorted(set(given) - set(known) - set(RESERVED) - set(paging))
         if unknown:
             names = ", ".join(known) or "none"
             raise ParameterError(
@@ -165,6 +172,43 @@ class CannedQuery:
                 continue
             bound.append((parameter.name, parameter.parse(raw, known_regions)))
         return tuple(bound)
+
+    def page(self, given: Mapping[str, str], most: int) -> Page:
+        """The page asked for (`limit`, `after`) of a paged query; other queries answer whole."""
+        if self.paging is None:
+            return Page(self.text)
+        limit = parse_limit(given.get(LIMIT), self.paging.size, most)
+        raw_after = given.get(AFTER) or ""
+        after = parse_after(raw_after, self.paging) if raw_after else ()
+        if self.text_search is not None:
+            # The index pages its hits (by IRI); the query lists what each hit's texts matched.
+            parameter, variable = self.text_search
+            keyword = given.get(parameter) or ""
+            last = after[0][1].value if after else None
+            return Page(self.text, (), limit, TextSearch(variable, keyword, limit, last))
+        return Page(paged_text(self.text, self.paging, bool(after), limit), after, limit)
+
+
+@dataclass(frozen=True)
+class Page:
+    """What runs for one page: the text, the after-key bindings, the page size (0: not paged) and, for a
+    text search, the index lookup whose hits the query joins from."""
+
+    text: str
+    after: tuple[tuple[str, pyoxigraph.Term], ...] = ()
+    size: int = 0
+    search: TextSearch | None = None
+
+
+def bind_rows(text: str, variable: str, terms: Sequence[pyoxigraph.Term]) -> str:
+    """The query joined from a one-variable VALUES block of many terms (text-index hits), at the start of
+    its WHERE group; no terms, no solutions."""
+    reading = read(text)
+    start, text = reading.where_group, reading.text
+    if start is None:
+        raise ValueError("a text search needs a WHERE clause")
+    rows = " ".join(str(term) for term in terms)
+    return f"{text[:start]}\n  VALUES ?{variable} {{ {rows} }}\n{text[start:]}"
 
 
 def service_variables(text: str) -> set[str]:
@@ -235,6 +279,35 @@ def parse_query_file(path: Path) -> CannedQuery:
             except ParameterError as exc:
                 raise problem(f"default of '{name}' is invalid: {exc.message}") from exc
         parameters.append(parameter)
+    paging = None
+    if meta.get("paging"):
+        spec = meta["paging"]
+        key = spec.get("key") if isinstance(spec, dict) else None
+        if not isinstance(key, list) or not key or not all(isinstance(k, dict) for k in key):
+            raise problem("paging needs a key: a list of {name, type}, the ORDER BY variables in order")
+        pairs = tuple((str(k.get("name", "")), str(k.get("type", ""))) for k in key)
+        for name, kind in pairs:
+            if not _NAME.match(name) or f"?{name}" not in text:
+                raise problem(f"paging key '{name}' is not a variable of the query")
+            if kind not in KEY_TYPES:
+                raise problem(f"paging key '{name}' has type '{kind}'; key types: {', '.join(KEY_TYPES)}")
+        if read(text).where_group is None:
+            raise problem("a paged query needs a WHERE clause (its key filter goes into it)")
+        paging = Paging(pairs)
+    text_search = None
+    if meta.get("text_index"):
+        spec = meta["text_index"]
+        names = {p.name: p for p in parameters}
+        parameter, variable = (
+            (spec.get("parameter"), spec.get("binds")) if isinstance(spec, dict) else ("", "")
+        )
+        if parameter not in names or names[parameter].type != "string":
+            raise problem("text_index needs the name of a string parameter (parameter: …)")
+        if not _NAME.match(str(variable)) or f"?{variable}" not in text:
+            raise problem("text_index needs the variable its hits bind (binds: …)")
+        if paging is None or paging.key != ((variable, "iri"),):
+            raise problem(f"a text search pages by its hits: paging key [{{name: {variable}, type: iri}}]")
+        text_search = (str(parameter), str(variable))
     return CannedQuery(
         name=path.stem,
         title=str(meta["title"]),
@@ -243,6 +316,8 @@ def parse_query_file(path: Path) -> CannedQuery:
         tags=tuple(str(t) for t in meta.get("tags") or ()),
         parameters=tuple(parameters),
         example=meta.get("example") or {},
+        paging=paging,
+        text_search=text_search,
     )
 
 

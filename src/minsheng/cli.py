@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -377,6 +378,8 @@ def _print_response(response, expect_ok: bool = True) -> None:
     sys.stdout.buffer.write(response.get_data())
     if not response.get_data().endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
+    if "Link" in response.headers:  # a page of a paged query: the next one, on standard error
+        click.echo(f"Link: {response.headers['Link']}", err=True)
     if expect_ok and not 200 <= response.status_code < 300:
         click.echo(f"HTTP {response.status_code}", err=True)
         sys.exit(1 if response.status_code < 500 else 2)
@@ -446,7 +449,16 @@ def queries_run(root: Path | None, name: str, params: tuple[str, ...], format_na
     if format_name:
         given["format"] = format_name
     accept = "text/csv;q=1, text/turtle;q=0.9, application/sparql-results+json;q=0.8"
-    _print_response(_client(root).get(f"/queries/{name}", query_string=given, headers={"Accept": accept}))
+    response = _client(root).get(f"/queries/{name}", query_string=given, headers={"Accept": accept})
+    _print_response(response)
+    link = response.headers.get("Link")
+    if link:  # the same command for the next page, on standard error (the answer stays alone on stdout)
+        from urllib.parse import parse_qsl, urlsplit
+
+        url = link[1 : link.index(">")]
+        asked = [f"-p {shlex.quote(f'{k}={v}')}" for k, v in parse_qsl(urlsplit(url).query) if k != "format"]
+        option = f" --format {shlex.quote(format_name)}" if format_name else ""
+        click.echo(f"next page: minsheng queries run {name} {' '.join(asked)}{option}", err=True)
 
 
 @main.command()

@@ -15,8 +15,8 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ import pyoxigraph
 from cachetools import LRUCache
 
 from . import guard, negotiation
+from .catalog import CannedQuery, bind_rows
 from .config import Settings
 from .errors import (
     ErrorData,
@@ -38,8 +39,10 @@ from .errors import (
 )
 from .namespaces import PREFIXES
 from .negotiation import HTML_CARRIER, Format, Kind
-from .sparql_text import looks_like_update, read
+from .paging import outer_limit
+from .sparql_text import looks_like_update, query_form, read
 from .store import Dataset, EmbeddedStore
+from .textindex import TextSearch, search
 
 if TYPE_CHECKING:
     from .host import HostClient
@@ -63,6 +66,10 @@ class QueryRequest:
     substitutions: tuple[tuple[str, pyoxigraph.Term], ...] = ()
     dataset: Dataset = field(default_factory=Dataset)
     base_iri: str | None = None  # resolves relative IRIs in the query; the protocol lets it be the endpoint
+    # A page of a paged canned query: its size and the key variables whose last values start the next page.
+    page_size: int = 0
+    page_key: tuple[str, ...] = ()
+    text_search: TextSearch | None = None  # a keyword looked up in the text index, its hits joined
 
     @property
     def digest(self) -> str:
@@ -92,6 +99,7 @@ class Outcome:
     rows: int = 0
     truncated: bool = False
     error: ErrorData | None = None  # a MinshengError as data (errors.error_data)
+    next_key: tuple[str, ...] | None = None  # a page's last key, when a next page exists
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,30 @@ class QueryAnswer:
     body: bytes
     rows: int = 0
     truncated: bool = False  # cut at the row limit: the response says so (X-SPARQL-MaxRows)
+    next_key: tuple[str, ...] | None = None  # a page's last key, when a next page exists
+
+
+def canned_request(
+    query: CannedQuery,
+    given: Mapping[str, str],
+    max_rows: int,
+    known_regions: Mapping[str, str] | None = None,
+) -> QueryRequest:
+    """The request for a canned query with the given parameters, `limit` and `after` included (a page of a
+    paged query); ParameterError on any bad one."""
+    bindings = query.bind(given, known_regions)
+    # A page at most the cut less one: its extra row must fit under the engine's LIMIT, which Virtuoso caps
+    # at 10,000 sorted rows (MaxSortedTopRows).
+    page = query.page(given, max_rows - 1)
+    # A text search is paged by the index (its hits); other paged queries by the rows' key.
+    by_rows = page.search is None and query.paging is not None
+    return QueryRequest(
+        page.text,
+        bindings + page.after,
+        page_size=page.size if by_rows else 0,
+        page_key=query.paging.names if by_rows and query.paging else (),
+        text_search=page.search,
+    )
 
 
 def malformed(exc: SyntaxError, text: str) -> MalformedQuery:
@@ -161,14 +193,43 @@ class _CappedBuffer(io.RawIOBase):
         return len(chunk)
 
 
+# A JSON string as pyoxigraph writes it (a raw `"` only ever delimits one).
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
 def _count_rows(body: bytes, engine_format: pyoxigraph.QueryResultsFormat) -> int:
+    """Rows of a serialised answer, counted on its bytes (no parse: that cost a third of the query)."""
     if engine_format == pyoxigraph.QueryResultsFormat.TSV:  # one line per row; newlines in values are escaped
         return body.count(b"\n") - 1
     if engine_format == pyoxigraph.QueryResultsFormat.XML:  # "<" in values is escaped
         return body.count(b"<result>") + body.count(b"<result/>")
-    if engine_format == pyoxigraph.QueryResultsFormat.CSV:
+    if engine_format == pyoxigraph.QueryResultsFormat.CSV:  # quoted values may hold line breaks
         return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
-    return len(json.loads(body)["results"]["bindings"])
+    # Outside strings, a binding opens with "[{" (the first) or ",{" (the others); a term opens with ":{".
+    bare = _JSON_STRING.sub(b"", body)
+    return bare.count(b"[{") + bare.count(b",{")
+
+
+def _drop_last_row(body: bytes, engine_format: pyoxigraph.QueryResultsFormat) -> bytes | None:
+    """The answer without its last row, cut on its bytes; None where that cannot be done safely (CSV)."""
+    if engine_format == pyoxigraph.QueryResultsFormat.TSV:
+        return body[: body.rstrip(b"\n").rfind(b"\n") + 1]
+    if engine_format == pyoxigraph.QueryResultsFormat.XML:
+        last = max(body.rfind(b"<result>"), body.rfind(b"<result/>"))
+        return body[:last] + body[body.rfind(b"</results>") :]
+    if engine_format == pyoxigraph.QueryResultsFormat.JSON:
+        end = body.rfind(b"]}}")
+        start = end
+        # The last binding starts at one of the last ",{": the one whose rest is a JSON object (a ",{"
+        # inside a string leaves a fragment that is not). Only that row is parsed.
+        while (start := body.rfind(b",{", 0, start)) != -1:
+            try:
+                if isinstance(json.loads(body[start + 1 : end]), dict):
+                    return body[:start] + body[end:]
+            except ValueError:
+                continue
+        return None
+    return None
 
 
 def _serialise_solutions(
@@ -176,31 +237,37 @@ def _serialise_solutions(
     fmt: Format,
     max_rows: int,
     max_bytes: int,
-    again: Callable[[], pyoxigraph.QuerySolutions],
+    again: Callable[[int], pyoxigraph.QuerySolutions],
 ) -> tuple[bytes, int, bool]:
-    """The library's own serialiser (2-3x faster than building rows in Python). An answer over the row
-    limit is parsed back and cut; one over the byte limit (or in CSV, which cannot be parsed back) runs
-    `again` and is cut row by row."""
+    """The library's own serialiser (2-3x faster than building rows in Python) on at most max_rows + 1 rows
+    (the engine's LIMIT); the extra row, if it came, is cut from the bytes. An answer over the byte limit
+    runs `again` and is cut row by row."""
     buffer = _CappedBuffer(min(NATIVE_BUDGET, max_bytes))
     try:
         results.serialize(buffer, format=fmt.engine_format)
     except OSError:
-        return _serialise_rows(again(), fmt, max_rows, max_bytes)
+        solutions = again(max_rows + 1)
+        return _serialise_rows([v.value for v in solutions.variables], solutions, fmt, max_rows, max_bytes)
     body = bytes(buffer.data)
     rows = _count_rows(body, fmt.engine_format)
     if rows <= max_rows:
         return body, rows, False
-    if fmt.engine_format == pyoxigraph.QueryResultsFormat.CSV:
-        return _serialise_rows(again(), fmt, max_rows, max_bytes)
-    parsed = pyoxigraph.parse_query_results(body, format=fmt.engine_format)
-    return _serialise_rows(parsed, fmt, max_rows, max_bytes)  # type: ignore[arg-type]
+    cut = _drop_last_row(body, fmt.engine_format)
+    if cut is None:  # CSV: the engine answers again, limited to the cut
+        buffer = _CappedBuffer(min(NATIVE_BUDGET, max_bytes))
+        again(max_rows).serialize(buffer, format=fmt.engine_format)
+        cut = bytes(buffer.data)
+    return cut, max_rows, True
 
 
 def _serialise_rows(
-    results: pyoxigraph.QuerySolutions, fmt: Format, max_rows: int, max_bytes: int
+    variables: list[str],
+    results: Iterable[pyoxigraph.QuerySolution],
+    fmt: Format,
+    max_rows: int,
+    max_bytes: int,
 ) -> tuple[bytes, int, bool]:
     """At most max_rows rows and about max_bytes bytes (measured on the JSON hand-over, then on the body)."""
-    variables = [v.value for v in results.variables]
     bindings: list[str] = []
     size, truncated = 0, False
     for row in results:
@@ -230,6 +297,24 @@ def _serialise_rows(
         bindings, truncated = bindings[: int(len(bindings) * max_bytes / len(body) * 0.95)], True
 
 
+def _serialise_page(
+    results: pyoxigraph.QuerySolutions, fmt: Format, request: QueryRequest, max_bytes: int
+) -> tuple[bytes, int, bool, tuple[str, ...] | None]:
+    """A page: the engine gave at most page_size + 1 rows (its LIMIT); an extra row means a next page,
+    which starts after the key of the page's last row."""
+    rows = list(islice(results, request.page_size + 1))
+    following = len(rows) > request.page_size
+    rows = rows[: request.page_size]
+    variables = [v.value for v in results.variables]
+    body, count, truncated = _serialise_rows(variables, rows, fmt, request.page_size, max_bytes)
+    next_key = None
+    if (following or truncated) and count:
+        last = rows[count - 1]
+        # A paged query's key is bound in every row (the catalog's test checks each one's pages).
+        next_key = tuple(last[name].value for name in request.page_key)  # type: ignore[union-attr]
+    return body, count, False, next_key
+
+
 def _serialise_triples(
     results: pyoxigraph.QueryTriples, fmt: Format, max_rows: int, max_bytes: int
 ) -> tuple[bytes, int, bool]:
@@ -256,12 +341,33 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
         guard.needs_network(request.text, set(store.graph_names()), job.allowed_services, bound)
         substitutions = {pyoxigraph.Variable(name): term for name, term in request.substitutions}
 
-        def evaluate() -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
-            return store.query(request.text, request.dataset, substitutions, request.base_iri)
+        text, next_key = request.text, None
+        if request.text_search is not None:
+            wanted = request.text_search
+            hits = search(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
+            if len(hits) > wanted.limit:
+                hits, next_key = hits[: wanted.limit], (hits[wanted.limit - 1],)
+            text = bind_rows(text, wanted.variable, [pyoxigraph.NamedNode(hit) for hit in hits])
+        # The row cut is the engine's: a SELECT gets an outer LIMIT of one row over it (or its page's).
+        # A remote engine may sort no more rows than the cut (Virtuoso: 10,000), so there the cut is a LIMIT
+        # of the cut itself, and an answer that reaches it is said to be cut (exactly that many included).
+        engine_rows = min(job.max_rows + 1, getattr(store, "max_sorted_rows", job.max_rows + 1))
+        limited = outer_limit(text, engine_rows) if query_form(text) == "SELECT" else None
+
+        def evaluate(
+            rows: int | None = None,
+        ) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
+            run = text if limited is None else limited if rows is None else outer_limit(limited, rows)
+            return store.query(run, request.dataset, substitutions, request.base_iri)
 
         try:
             results = evaluate()
         except SyntaxError as exc:
+            if limited is not None:  # the message and position of the text as the client sent it
+                try:
+                    store.query(request.text, request.dataset, substitutions, request.base_iri)
+                except SyntaxError as original:
+                    raise malformed(original, request.text) from original
             raise malformed(exc, request.text) from exc
         kind = kind_of(results)
         format_name = job.formats.get(kind.value)
@@ -272,9 +378,13 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
             return Outcome(kind.value, format_name, results.serialize(format=fmt.engine_format), 1)
         if kind is Kind.GRAPH:
             body, rows, truncated = _serialise_triples(results, fmt, job.max_rows, job.max_bytes)
+        elif request.page_size:
+            body, rows, truncated, next_key = _serialise_page(results, fmt, request, job.max_bytes)
+            return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
         else:
             body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows, job.max_bytes, evaluate)
-        return Outcome(kind.value, format_name, body, rows, truncated)
+            truncated = truncated or rows >= engine_rows
+        return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
     except MinshengError as exc:
         return Outcome(error=error_data(exc))
     except MemoryError:
@@ -377,7 +487,12 @@ class Executor:
             raise refusals[outcome.kind]
         kind = Kind(outcome.kind)
         answer = QueryAnswer(
-            kind, _FORMATS[outcome.format_name], outcome.body, outcome.rows, outcome.truncated
+            kind,
+            _FORMATS[outcome.format_name],
+            outcome.body,
+            outcome.rows,
+            outcome.truncated,
+            outcome.next_key,
         )
         if self._caching and use_cache and len(answer.body) <= self.settings.result_cache_bytes // 8:
             with self._lock:

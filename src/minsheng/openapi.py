@@ -10,6 +10,7 @@ from rdflib.plugins.sparql import prepareQuery
 from . import __version__
 from .catalog import CannedQuery, Parameter
 from .negotiation import OFFERS, Kind
+from .paging import AFTER, LIMIT
 
 _SCHEMAS: dict[str, dict[str, object]] = {
     "iri": {"type": "string", "format": "iri"},
@@ -123,7 +124,9 @@ def _schema(parameter: Parameter, regions: list[str], endpoints: list[str] | Non
     return schema
 
 
-def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> dict[str, object]:
+def _operation(
+    query: CannedQuery, regions: list[str], services: list[str], max_rows: int
+) -> dict[str, object]:
     kind = {"CONSTRUCT": Kind.GRAPH, "DESCRIBE": Kind.GRAPH, "ASK": Kind.BOOLEAN}.get(
         query.form, Kind.SOLUTIONS
     )
@@ -142,6 +145,25 @@ def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> d
         }
         for p in query.parameters
     ]
+    if query.paging is not None:
+        key = ", ".join(f"{name} ({kind})" for name, kind in query.paging.key)
+        parameters += [
+            {
+                "name": LIMIT,
+                "in": "query",
+                "required": False,
+                "description": f"rows per page; the next page is the URL in the Link header (rel=next), "
+                f"which adds `{AFTER}`, the key ({key}) of the page's last row",
+                # Empty, as from an HTML form, means the default size (as for every optional parameter).
+                "schema": {
+                    "anyOf": [
+                        {"type": "integer", "minimum": 1, "maximum": max_rows - 1},
+                        {"type": "string", "const": ""},
+                    ],
+                    "default": query.paging.size,
+                },
+            },
+        ]
     parameters.append(
         {
             "name": "format",
@@ -167,7 +189,11 @@ def _operation(query: CannedQuery, regions: list[str], services: list[str]) -> d
 
 
 def openapi_document(
-    catalog: dict[str, CannedQuery], server_url: str, regions: list[str], services: list[str]
+    catalog: dict[str, CannedQuery],
+    server_url: str,
+    regions: list[str],
+    services: list[str],
+    max_rows: int = 10_000,
 ) -> dict[str, object]:
     """Federated queries are listed only when the server has an allow-list, with it as their endpoints."""
     return {
@@ -182,7 +208,7 @@ def openapi_document(
         },
         "servers": [{"url": server_url}],
         "paths": {
-            f"/queries/{name}": {"get": _operation(q, regions, services)}
+            f"/queries/{name}": {"get": _operation(q, regions, services, max_rows)}
             for name, q in sorted(catalog.items())
             if services or not q.service_parameters
         }

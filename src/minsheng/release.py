@@ -25,7 +25,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, VOID, XSD
 
-from . import __version__
+from . import __version__, textindex
 from .config import Settings
 from .export import (
     CITATIONS_CSV,
@@ -309,6 +309,7 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
     files[CITATIONS_CSV] = citations_csv(files["minsheng.nq"])
     files[OBSERVATIONS_METADATA] = observations_metadata()
     files[CONTEXT] = context
+    files[textindex.INDEX] = textindex.index_bytes(files["minsheng.nq"])
     for text in sorted((settings.data_dir / "sources").glob("*.txt")):
         files[f"sources/{text.name}"] = text.read_bytes()
     # The release id covers every file: any change (data, description, texts) is a new release, new ETags.

@@ -45,6 +45,9 @@ class RemoteStore:
     dist_dir: Path
     graphs: list[str]
     timeout: float = 30.0
+    # Virtuoso refuses to sort more rows than this (its MaxSortedTopRows default): the row cut's LIMIT stays
+    # within it (execute.run_job).
+    max_sorted_rows: int = 10_000
 
     @property
     def release_id(self) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from ..catalog import CannedQuery
 from ..errors import NotFound, ParameterError
-from ..execute import QueryRequest
+from ..execute import canned_request
 from ..negotiation import Kind, by_extension, choose
 from ..openapi import openapi_document
+from ..paging import AFTER, LIMIT, cursor
 from .answers import raw_response, run, table
 from .service import service
 
@@ -35,6 +38,15 @@ def _listing(query: CannedQuery) -> dict[str, object]:
             }
             for p in query.parameters
         ],
+        "paging": (
+            {
+                "key": [name for name, _ in query.paging.key],
+                "parameters": [LIMIT, AFTER],
+                "size": query.paging.size,
+            }
+            if query.paging
+            else None
+        ),
         "url": service().absolute(url_for("queries.canned", name=query.name)),
         "sparql": query.text,
     }
@@ -83,12 +95,17 @@ def canned(name: str) -> Response:
             expected="a single value",
         )
     given = request.args.to_dict()
-    bindings = query.bind(given, service().regions)
-    answer, wanted = run(QueryRequest(query.text, bindings), format_name)
+    asked = canned_request(query, given, service().settings.max_result_rows, service().regions)
+    answer, wanted = run(asked, format_name)
+    next_url = None
+    if answer.next_key is not None:
+        # The same request, starting after the last row's key.
+        following = {**request.args.to_dict(), AFTER: cursor(answer.next_key)}
+        next_url = f"{request.base_url}?{urlencode(following)}"
     if wanted.is_html:
         values = {p.name: given.get(p.name, "") for p in query.parameters}
-        bound = {n: t.value for n, t in bindings}
-        return Response(
+        bound = {n: t.value for n, t in asked.substitutions}
+        response = Response(
             render_template(
                 "query.html",
                 query=query,
@@ -96,16 +113,28 @@ def canned(name: str) -> Response:
                 bound=bound,
                 table=table(answer),
                 kind=answer.kind.value,
+                next_url=next_url,
             ),
             mimetype="text/html",
         )
-    return raw_response(answer, filename=name)
+        return _linked(response, next_url)
+    return _linked(raw_response(answer, filename=name), next_url)
+
+
+def _linked(response: Response, next_url: str | None) -> Response:
+    if next_url is not None:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
 
 
 @queries.route("/openapi.json")
 def openapi() -> Response:
     svc = service()
     document = openapi_document(
-        svc.catalog, svc.public_url.rstrip("/"), sorted(svc.regions), list(svc.settings.allowed_services)
+        svc.catalog,
+        svc.public_url.rstrip("/"),
+        sorted(svc.regions),
+        list(svc.settings.allowed_services),
+        svc.settings.max_result_rows,
     )
     return jsonify(document)
