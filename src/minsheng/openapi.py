@@ -279,7 +279,12 @@ def sparql_operations() -> dict[str, object]:
         "406": {"description": "no acceptable format", "content": error},
         "413": {"description": "a query or body over the limits", "content": error},
         "415": {"description": "a POST body that is not form-encoded (or SPARQL) UTF-8", "content": error},
-        "503": {"description": "the query ran past its deadline", "content": error},
+        "429": {"description": "this client runs as many queries as one client may; see Retry-After"},
+        "431": {
+            "description": "a request line and headers over 8 KB, refused by the front: POST long queries"
+        },
+        "502": {"description": "an allow-listed SERVICE failed", "content": error},
+        "503": {"description": "the query ran past its deadline or its memory, or the server is busy"},
     }
     common = {"tags": ["sparql"], "responses": responses}
     form = {
