@@ -72,6 +72,11 @@ class QueryRequest:
     text_search: TextSearch | None = None  # a keyword looked up in the text index, its hits joined
 
     @property
+    def bound_iris(self) -> dict[str, str]:
+        """Parameters bound to IRIs, by name: what `SERVICE ?endpoint` is checked against."""
+        return {n: t.value for n, t in self.substitutions if isinstance(t, pyoxigraph.NamedNode)}
+
+    @property
     def digest(self) -> str:
         """A short hash of the query text and bindings, for the access log."""
         key = self.text + "\n" + "\n".join(f"{n}={t}" for n, t in self.substitutions)
@@ -337,8 +342,7 @@ def run_job(store: EmbeddedStore, job: Job) -> Outcome:
     sends may end the process that runs it (a MemoryError at the ceiling is reported, then it goes)."""
     request = job.request
     try:
-        bound = {n: t.value for n, t in request.substitutions if isinstance(t, pyoxigraph.NamedNode)}
-        guard.needs_network(request.text, set(store.graph_names()), job.allowed_services, bound)
+        guard.needs_network(request.text, set(store.graph_names()), job.allowed_services, request.bound_iris)
         substitutions = {pyoxigraph.Variable(name): term for name, term in request.substitutions}
 
         text, next_key = request.text, None
@@ -474,9 +478,10 @@ class Executor:
             self.settings.query_timeout if timeout is None else min(timeout, self.settings.query_timeout)
         )
         if self.host is not None:
-            bound = {n: t.value for n, t in request.substitutions if isinstance(t, pyoxigraph.NamedNode)}
             # Refused SERVICEs end here; allowed ones go to the processes that may use the network.
-            network = guard.needs_network(request.text, None, self.settings.allowed_services, bound)
+            network = guard.needs_network(
+                request.text, None, self.settings.allowed_services, request.bound_iris
+            )
             outcome = self.host.run(job, client, network, deadline)
         else:
             assert self.store is not None

@@ -228,17 +228,22 @@ class Host:
             "confinement": sorted({w.confinement for p in self.pools for w in p.workers if not p.network}),
         }
 
-    def _retire(self, worker: _Worker, pool: _Pool, kill: bool) -> None:
-        """Stop a worker (killing it if asked), reap it, and start its replacement."""
+    def _reap(self, worker: _Worker, pool: _Pool, kill: bool = False) -> int:
+        """Take a worker out of the pool (killing it first if asked) and reap it; its wait status."""
         self.selector.unregister(worker.connection)
         worker.connection.close()
         if kill:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(worker.pid, signal.SIGKILL)
-        os.waitpid(worker.pid, 0)
+        _, status = os.waitpid(worker.pid, 0)
         pool.workers.remove(worker)
         if worker.request is not None:
             pool.running[worker.request.client] -= 1
+        return status
+
+    def _retire(self, worker: _Worker, pool: _Pool, kill: bool) -> None:
+        """Stop a worker (killing it if asked), reap it, and start its replacement."""
+        self._reap(worker, pool, kill)
         self.replaced += 1
         self._fork(pool)
 
@@ -369,10 +374,7 @@ class Host:
                 worker.ready, worker.confinement = True, message[2]
             else:  # e.g. the store could not be opened: try again shortly, never in a tight loop
                 log.error("a query process could not start: %s", message[1])
-                self.selector.unregister(worker.connection)
-                worker.connection.close()
-                os.waitpid(worker.pid, 0)
-                pool.workers.remove(worker)
+                self._reap(worker, pool)
                 self.respawns.append((time.monotonic() + RESPAWN_DELAY, pool))
             return
         request, worker.request = worker.request, None
@@ -382,12 +384,8 @@ class Host:
 
     def _worker_died(self, worker: _Worker, pool: _Pool) -> None:
         request = worker.request
-        self.selector.unregister(worker.connection)
-        worker.connection.close()
-        _, status = os.waitpid(worker.pid, 0)
-        pool.workers.remove(worker)
+        status = self._reap(worker, pool)
         if request is not None:
-            pool.running[request.client] -= 1
             if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT:
                 # The engine aborts when an allocation fails at the memory ceiling.
                 error: MinshengError = QueryMemoryExceeded(
