@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pyoxigraph
 
-from minsheng.catalog import bind_values, load_catalog
-from minsheng.config import Settings
-from minsheng.store import load_release
+from minsheng.core.config import Settings
+from minsheng.query.catalog import bind_values, load_catalog
+from minsheng.stores.served import load_release
 from minsheng.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -41,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CURATED = ROOT / "src" / "minsheng" / "curated"
 BENCH = ROOT / "bench"
 PYTHON = sys.executable
 # Two SELECTs for /sparql against the peer: a simple one (two patterns, sorted) and a typical researcher's one
@@ -98,15 +99,15 @@ def step_json(*args: str) -> tuple[Step, dict]:
 
 
 def step_store(dist: Path, store_dir: Path) -> dict:
-    from minsheng.release import verify_release
-    from minsheng.store import write_persistent
+    from minsheng.release.writer import verify_release
+    from minsheng.stores.served import write_persistent
 
     write_persistent(dist, store_dir, str(verify_release(dist)["release"]))
     return {}
 
 
 def step_load(dist: Path) -> dict:
-    from minsheng.store import load_release
+    from minsheng.stores.served import load_release
 
     started = time.perf_counter()
     store = load_release(dist)
@@ -114,8 +115,8 @@ def step_load(dist: Path) -> dict:
 
 
 def step_open(dist: Path, store_dir: Path) -> dict:
-    from minsheng.release import verify_release
-    from minsheng.store import _open_persistent, load_release
+    from minsheng.release.writer import verify_release
+    from minsheng.stores.served import _open_persistent, load_release
 
     release = str(json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["release"])
     started = time.perf_counter()
@@ -136,18 +137,18 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
 
     `location` is the persistent store directory, or "memory" for the release parsed into memory.
     """
-    from minsheng.catalog import load_catalog
-    from minsheng.config import Settings
-    from minsheng.execute import Job, canned_request, run_job
-    from minsheng.paging import cursor
-    from minsheng.store import load_release
+    from minsheng.core.config import Settings
+    from minsheng.query.catalog import load_catalog
+    from minsheng.query.execute import Job, canned_request, run_job
+    from minsheng.query.paging import cursor
+    from minsheng.stores.served import load_release
 
     store = load_release(dist, None if location.name == "memory" else str(location))
     formats = {"solutions": "json", "graph": "ttl", "boolean": "json"}
     most = Settings.max_result_rows
     timings = {}
     pages: dict[str, int] = {}
-    for name, canned in sorted(load_catalog(ROOT / "queries").items()):
+    for name, canned in sorted(load_catalog(CURATED / "queries").items()):
         if canned.service_parameters:
             continue  # federated: they call another endpoint, which a scale benchmark should not time
         given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}

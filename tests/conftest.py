@@ -8,19 +8,19 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from minsheng.build import build_dataset
-from minsheng.config import Settings
-from minsheng.release import write_release
-from minsheng.validate import validate_dataset
+from minsheng.build.compile import build_dataset
+from minsheng.core.config import Settings
+from minsheng.release.writer import write_release
+from minsheng.validate.shapes import validate_dataset
 from minsheng.web import create_app
-from support import running_server
+from support import CURATED, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:
-    return Settings(root=ROOT)
+    return Settings(root=CURATED)
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +33,7 @@ def release_dir(tmp_path_factory: pytest.TempPathFactory, dataset, settings: Set
     """A release of the real data, written by the real release writer into a scratch project root."""
     root = tmp_path_factory.mktemp("release-root")
     for name in ("data", "ontology", "queries"):
-        shutil.copytree(ROOT / name, root / name)
+        shutil.copytree(CURATED / name, root / name)
     scratch = Settings(root=root)
     assert validate_dataset(dataset, scratch).conforms
     write_release(dataset, scratch)
@@ -69,5 +69,5 @@ def server(release_dir: Path):
 def project_copy(tmp_path: Path) -> Path:
     """A writable copy of data/ and ontology/ for tests that break the data on purpose."""
     for name in ("data", "ontology", "queries"):
-        shutil.copytree(ROOT / name, tmp_path / name)
+        shutil.copytree(CURATED / name, tmp_path / name)
     return tmp_path

@@ -17,6 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from minsheng.core.config import bundled_root
+
+CURATED = bundled_root()  # the sources bundled with the package: data/, ontology/, queries/
+
 
 class Server(str):
     """The server's base URL (a str, so `server + "/sparql"` works), with its process and its log file."""
@@ -140,7 +144,7 @@ def canned_paths(queries_dir: Path) -> list[str]:
     """For every canned query that needs no SERVICE: its results URL path with the example's parameters."""
     import urllib.parse
 
-    from minsheng.catalog import load_catalog
+    from minsheng.query.catalog import load_catalog
 
     paths = []
     for name, query in load_catalog(queries_dir).items():

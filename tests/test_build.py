@@ -9,8 +9,8 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from minsheng.namespaces import sparql_prologue
-from support import run_cli
+from minsheng.core.namespaces import sparql_prologue
+from support import CURATED, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -24,7 +24,7 @@ def select(store: pyoxigraph.Store, query: str) -> list[dict[str, str]]:
 def test_sources_are_verbatim_copies_of_the_seeds() -> None:
     """data/sources/SHA256SUMS holds the SHA-256 of each report text as published (`sha256sum -c` format);
     every text must be listed and match, so no byte of a source is ever edited after its figures cite it."""
-    sources = ROOT / "data" / "sources"
+    sources = CURATED / "data" / "sources"
     listed = {}
     for line in (sources / "SHA256SUMS").read_text(encoding="ascii").splitlines():
         digest, name = line.split(maxsplit=1)
@@ -44,7 +44,7 @@ def test_sources_are_verbatim_copies_of_the_seeds() -> None:
 def test_every_quote_sits_at_its_offsets(store: pyoxigraph.Store) -> None:
     texts = {
         f"https://w3id.org/minsheng/download/sources/{p.name}": p.read_text(encoding="utf-8")
-        for p in (ROOT / "data" / "sources").glob("*.txt")
+        for p in (CURATED / "data" / "sources").glob("*.txt")
     }
     rows = select(
         store,

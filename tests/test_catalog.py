@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minsheng.catalog import TYPES, CannedQuery, Parameter, bind_values, load_catalog, parse_query_file
-from minsheng.errors import InvalidData, ParameterError
+from minsheng.core.errors import InvalidData, ParameterError
+from minsheng.query.catalog import TYPES, CannedQuery, Parameter, bind_values, load_catalog, parse_query_file
+from support import CURATED
 
 ROOT = Path(__file__).resolve().parents[1]
-CATALOG = load_catalog(ROOT / "queries")
+CATALOG = load_catalog(CURATED / "queries")
 
 
 def test_at_least_fifteen_queries() -> None:
@@ -59,7 +60,7 @@ def test_example_gives_its_answer(query: CannedQuery, client) -> None:
 
 
 def test_every_parameter_type_binds_a_typed_term() -> None:
-    query = parse_query_file(ROOT / "queries" / "figures-as-of.rq")
+    query = parse_query_file(CURATED / "queries" / "figures-as-of.rq")
     bound = dict(query.bind({"as_of": "2024-06-30"}))
     assert bound["as_of"] == pyoxigraph.Literal(
         "2024-06-30", datatype=pyoxigraph.NamedNode("http://www.w3.org/2001/XMLSchema#date")

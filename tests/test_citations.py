@@ -17,8 +17,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL
 
-from minsheng.config import Settings
-from minsheng.release import release_date, write_release
+from minsheng.core.config import Settings
+from minsheng.release.writer import release_date, write_release
 from minsheng.web import create_app
 
 BASE = "https://w3id.org/minsheng/"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph
 
-from minsheng.numbers import CHINESE_NUMERAL_CHARS
+from minsheng.build.numbers import CHINESE_NUMERAL_CHARS
 
 SOURCES = Path(__file__).resolve().parents[1] / "data" / "sources"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
-from minsheng.namespaces import DATA, MS, QB, SDMX_DIMENSION
-from minsheng.validate import _ic_files, failed_integrity_constraints, graph_store, union_graph
+from minsheng.core.namespaces import DATA, MS, QB, SDMX_DIMENSION
+from minsheng.validate.shapes import _ic_files, failed_integrity_constraints, graph_store, union_graph
 
 QB_IC = Path(__file__).resolve().parents[1] / "ontology" / "qb-ic"
 

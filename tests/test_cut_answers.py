@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from minsheng.config import Settings
+from minsheng.core.config import Settings
 from minsheng.web import create_app
 from minsheng.web.sparql import next_page
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from minsheng.catalog import load_catalog, markdown_table
+from minsheng.query.catalog import load_catalog, markdown_table
+from support import CURATED
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -21,5 +22,5 @@ def test_readme_lists_every_route(app) -> None:
 
 
 def test_readme_canned_query_table_matches_the_catalog() -> None:
-    table = markdown_table(load_catalog(ROOT / "queries"))
+    table = markdown_table(load_catalog(CURATED / "queries"))
     assert table in README, "regenerate the table with `minsheng queries list --markdown`"

@@ -18,19 +18,26 @@ import pytest
 from rdflib.namespace import RDF
 
 from minsheng import lexicon
-from minsheng.build import CodeLists, build_dataset, load_vocabulary
-from minsheng.config import Settings
-from minsheng.extract import SUGGESTION_THRESHOLD, Draft, Indicator, draft_csv, extract, read_indicators
-from minsheng.namespaces import QB
-from minsheng.periods import parse_period
-from support import run_cli
+from minsheng.build.compile import CodeLists, build_dataset, load_vocabulary
+from minsheng.build.periods import parse_period
+from minsheng.core.config import Settings
+from minsheng.core.namespaces import QB
+from minsheng.extract.assistant import (
+    SUGGESTION_THRESHOLD,
+    Draft,
+    Indicator,
+    draft_csv,
+    extract,
+    read_indicators,
+)
+from support import CURATED, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 CURATED_FIELDS = ("value", "unit", "qualifier", "period", "value_type")
 DEV_FIELDS = (*CURATED_FIELDS, "basis", "item")
 DEV_SET = ROOT / "tests" / "fixtures" / "extract"
 HELD_OUT = ROOT / "tests" / "fixtures" / "extract-heldout"
-CURATED = """PREFIX ms: <https://w3id.org/minsheng/def/> PREFIX oa: <http://www.w3.org/ns/oa#>
+CURATED_ROWS = """PREFIX ms: <https://w3id.org/minsheng/def/> PREFIX oa: <http://www.w3.org/ns/oa#>
 PREFIX prov: <http://www.w3.org/ns/prov#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
 PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
@@ -46,7 +53,7 @@ SELECT ?obs ?source ?start ?exact ?written ?value ?unit ?qualifier ?period ?valu
 
 @pytest.fixture(scope="module")
 def indicators() -> dict[str, Indicator]:
-    return read_indicators(ROOT / "data" / "indicators.csv")
+    return read_indicators(CURATED / "data" / "indicators.csv")
 
 
 # Measuring. A figure is a group of places in a text (an observation may be written twice) with its expected
@@ -123,7 +130,7 @@ class Scores:
 def curated_figures(store: pyoxigraph.Store) -> dict[str, list[dict]]:
     """Per text, each curated observation with the places of its written figures and its fields."""
     observations: dict[tuple[str, str], dict] = {}
-    for row in store.query(CURATED, use_default_graph_as_union=True):
+    for row in store.query(CURATED_ROWS, use_default_graph_as_union=True):
         written, exact = row["written"].value, row["exact"].value
         found = re.search(r"(?<![0-9.])" + re.escape(written) + r"(?![0-9.])", exact)
         if found is None:
@@ -189,7 +196,7 @@ def measure_texts(text_files: list[Path], indicators: dict[str, Indicator]) -> S
 def curated_scores(store: pyoxigraph.Store, indicators: dict[str, Indicator]) -> Scores:
     scores = Scores(CURATED_FIELDS)
     for source, figures in sorted(curated_figures(store).items()):
-        text = (ROOT / "data" / "sources" / source).read_text(encoding="utf-8")
+        text = (CURATED / "data" / "sources" / source).read_text(encoding="utf-8")
         scores.add(extract(text, 2024, indicators), figures, lambda d: drafted_fields(d, period_iri=True))
     return scores
 
@@ -467,7 +474,7 @@ def test_targets_are_linked_to_the_actuals_beside_them() -> None:
 
 
 def test_offsets_point_at_the_written_figure() -> None:
-    text = (ROOT / "data" / "sources" / "hangzhou-2024-minsheng.txt").read_text(encoding="utf-8")
+    text = (CURATED / "data" / "sources" / "hangzhou-2024-minsheng.txt").read_text(encoding="utf-8")
     for draft in extract(text, 2024):
         assert text[draft.start : draft.end] == draft.written
         assert text[draft.quote_start : draft.quote_start + len(draft.quote)] == draft.quote
@@ -489,7 +496,9 @@ def test_extract_command_writes_a_draft_in_the_curation_format(tmp_path: Path) -
         ("增长12.5%", "12.5", "percent", "2025-01-01/P11M", "yoy-change-rate"),
     ]
     header = (
-        (ROOT / "data" / "reports" / "gongshu-2024-minsheng.csv").read_text(encoding="utf-8").splitlines()[0]
+        (CURATED / "data" / "reports" / "gongshu-2024-minsheng.csv")
+        .read_text(encoding="utf-8")
+        .splitlines()[0]
     )
     assert result.stdout.splitlines()[0] == header
     assert "2 quantities drafted" in result.stderr

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Dataset, URIRef
 
-from minsheng.config import Settings
-from minsheng.release import write_release
+from minsheng.core.config import Settings
+from minsheng.release.writer import write_release
 from minsheng.web import create_app
 from support import Server, run_cli, running_server
 

@@ -17,8 +17,8 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import VOID
 
-from minsheng.config import Settings
-from minsheng.release import write_release
+from minsheng.core.config import Settings
+from minsheng.release.writer import write_release
 from support import run_cli, running_server
 
 FIXTURE = Path(__file__).parent / "fixtures" / "wikidata" / "wikidata.ttl"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minsheng.negotiation import Kind, NotAcceptable, UnknownFormat, choose
+from minsheng.query.negotiation import Kind, NotAcceptable, UnknownFormat, choose
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 

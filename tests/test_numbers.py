@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from minsheng.numbers import NotAQuantity, Quantity, chinese_numeral_value, parse_quantity
+from minsheng.build.numbers import NotAQuantity, Quantity, chinese_numeral_value, parse_quantity
 
 
 @pytest.mark.parametrize(

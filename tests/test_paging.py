@@ -10,13 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph
 import pytest
 
-from conftest import ROOT
-from minsheng.catalog import bind_values, load_catalog
-from minsheng.execute import _count_rows, _drop_last_row
-from minsheng.paging import Paging, outer_limit, paged_text
-from minsheng.sparql_text import tokens
+from minsheng.core.sparql_text import tokens
+from minsheng.query.catalog import bind_values, load_catalog
+from minsheng.query.execute import _count_rows, _drop_last_row
+from minsheng.query.paging import Paging, outer_limit, paged_text
+from support import CURATED
 
-CATALOG = load_catalog(ROOT / "queries")
+CATALOG = load_catalog(CURATED / "queries")
 PAGED = {name: q for name, q in CATALOG.items() if q.paging}
 B = pyoxigraph.NamedNode("http://x/b")
 LISTS = ("figures-as-of", "figures-in-year", "figures-by-category", "named-things", "search")

@@ -18,8 +18,8 @@ from xml.etree import ElementTree
 import pytest
 from rdflib import Dataset, Graph, URIRef
 
-from minsheng.config import Settings
-from minsheng.release import write_release
+from minsheng.core.config import Settings
+from minsheng.release.writer import write_release
 from support import running_server
 
 SUITE = Path(__file__).parent / "standards" / "w3c-protocol"

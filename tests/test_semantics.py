@@ -14,7 +14,7 @@ import sys
 import pyoxigraph
 import pytest
 
-from minsheng.periods import BadPeriod, parse_period
+from minsheng.build.periods import BadPeriod, parse_period
 
 OBS = "https://w3id.org/minsheng/data/"
 HANGZHOU_LIFTS = OBS + "hangzhou-2024-minsheng/obs/lift-retrofit"
@@ -336,7 +336,7 @@ def test_the_names_lists_account_for_every_quoted_phrase_and_point_at_real_resou
 ) -> None:
     from rdflib import Graph
 
-    from minsheng.names import measure_all
+    from minsheng.build.names import measure_all
 
     graph = Graph()
     for context in dataset.graphs():
@@ -380,7 +380,11 @@ def test_the_names_script_prints_the_share() -> None:
     import subprocess
 
     result = subprocess.run(
-        [sys.executable, "-m", "minsheng.names"], capture_output=True, text=True, check=False, timeout=300
+        [sys.executable, "-m", "minsheng.build.names"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"all reports: \d+ of \d+ proper names modelled \(\d+%\)", result.stdout)

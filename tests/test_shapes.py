@@ -12,8 +12,8 @@ import pytest
 from rdflib import Graph
 from rdflib.namespace import RDF
 
-from minsheng.namespaces import SH
-from minsheng.validate import shape_results, union_graph
+from minsheng.core.namespaces import SH
+from minsheng.validate.shapes import shape_results, union_graph
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
 ONTOLOGY = Path(__file__).resolve().parents[1] / "ontology"

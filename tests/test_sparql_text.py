@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minsheng import guard
-from minsheng.errors import MalformedQuery
-from minsheng.sparql_text import MAX_NESTING, QueryTooComplex, read
+from minsheng.core.errors import MalformedQuery
+from minsheng.core.sparql_text import MAX_NESTING, QueryTooComplex, read
 
 
 class _Endpoint(http.server.BaseHTTPRequestHandler):

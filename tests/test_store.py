@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import canned_answer, canned_paths, run_cli, running_server
+from support import CURATED, canned_answer, canned_paths, run_cli, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def persistent(release_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> t
 def test_every_canned_query_answers_the_same_from_the_persistent_store(persistent, server: str) -> None:
     project, store = persistent
     with running_server(project, "--store", str(store)) as on_disk:
-        for path in canned_paths(ROOT / "queries"):
+        for path in canned_paths(CURATED / "queries"):
             assert canned_answer(on_disk + path) == canned_answer(server + path), path
 
 

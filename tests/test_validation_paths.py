@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from minsheng.config import Settings
-from minsheng.shapes_sparql import UnsupportedShape, compile_shapes
-from minsheng.validate import (
+from minsheng.core.config import Settings
+from minsheng.validate.shapes import (
     dataset_store,
     failed_integrity_constraints,
     graph_store,
@@ -28,11 +27,12 @@ from minsheng.validate import (
     validate_store,
     validate_with_pyshacl,
 )
-from support import run_cli
+from minsheng.validate.shapes_sparql import UnsupportedShape, compile_shapes
+from support import CURATED, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
-SHAPE_FILES = (ROOT / "ontology" / "shapes.ttl", ROOT / "ontology" / "shapes-recommended.ttl")
+SHAPE_FILES = (CURATED / "ontology" / "shapes.ttl", CURATED / "ontology" / "shapes-recommended.ttl")
 CASES = sorted((FIXTURES / "invalid").glob("*.ru"))
 EX_OBS = "https://example.org/obs"
 EXTRA_BREAKAGES = {

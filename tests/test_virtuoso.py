@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import canned_answer, canned_paths, free_port, run_cli, running_server, stop
+from support import CURATED, canned_answer, canned_paths, free_port, run_cli, running_server, stop
 from tools import require
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +77,7 @@ def test_virtuoso_serves_every_canned_query_like_the_embedded_store(
     loaded = run_cli("load", "--into", isql, "--root", str(release_dir.parent))
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     with running_server(release_dir.parent, "--store", "sparql+" + endpoint) as remote:
-        for path in canned_paths(ROOT / "queries"):
+        for path in canned_paths(CURATED / "queries"):
             assert canned_answer(remote + path) == canned_answer(server + path), path
         for path in ("/id/region/330105.nt", "/data/gongshu-2024-minsheng/obs/lift-retrofit.nt"):
             assert canned_answer(remote + path) == canned_answer(server + path), path

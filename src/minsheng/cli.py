@@ -5,24 +5,41 @@ from __future__ import annotations
 import re
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from .config import Settings
-from .errors import DataProblem, InvalidData, MinshengError
+from minsheng.core.config import Settings
+from minsheng.core.errors import DataProblem, InvalidData, MinshengError
 
-ROOT_OPTION = click.option(
+_ROOT = click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=None,
-    help="Project directory holding data/ and ontology/ (default: this checkout).",
+    help="Project directory holding data/, ontology/ and queries/ (default: the bundled sources).",
 )
+# Kept in the invocation's context rather than in every command's signature: only _settings reads it.
+_DIST = click.option(
+    "--dist",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    expose_value=False,
+    callback=lambda ctx, _param, value: ctx.meta.__setitem__("dist", value),
+    help="The release directory (default: ROOT/dist with --root, else ./dist).",
+)
+
+
+def ROOT_OPTION(command: Callable[..., None]) -> Callable[..., None]:
+    return _ROOT(_DIST(command))
 
 
 def _settings(root: Path | None, **overrides: object) -> Settings:
     if root is not None:
         overrides["root"] = root.resolve()
+    dist = click.get_current_context().meta.get("dist")
+    if dist is not None:
+        overrides["dist"] = dist.resolve()
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
@@ -63,9 +80,9 @@ ENGINE_OPTION = click.option(
 @ENGINE_OPTION
 def build(root: Path | None, store: str | None, engine: str) -> None:
     """Compile data/ and ontology/, validate, and write the release to dist/ (atomically)."""
-    from .build import build_dataset
-    from .release import write_release
-    from .validate import validate_dataset
+    from minsheng.build.compile import build_dataset
+    from minsheng.release.writer import write_release
+    from minsheng.validate.shapes import validate_dataset
 
     settings = _settings(root)
     if store is not None and "://" in store:
@@ -88,7 +105,7 @@ def build(root: Path | None, store: str | None, engine: str) -> None:
         click.echo(str(warning), err=True)
     click.echo(f"release {manifest['release']}: {manifest['triples']} quads written to {settings.dist_dir}")
     if store is not None:
-        from .store import write_persistent
+        from minsheng.stores.served import write_persistent
 
         write_persistent(settings.dist_dir, Path(store).resolve(), str(manifest["release"]))
         click.echo(f"persistent store written to {store}")
@@ -121,8 +138,8 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
     from rdflib import Dataset
     from rdflib.exceptions import ParserError
 
-    from .build import build_dataset
-    from .validate import validate_dataset, validate_release_file
+    from minsheng.build.compile import build_dataset
+    from minsheng.validate.shapes import validate_dataset, validate_release_file
 
     if release_dir is None:
         return validate_dataset(build_dataset(settings), settings, engine)
@@ -250,9 +267,9 @@ def serve(
     store: str | None,
 ) -> None:
     """Serve the release in dist/ (granian in front; each query in a supervised, network-less process)."""
-    from . import front
-    from .store import is_remote
-    from .web.access import configure_logging
+    from minsheng.stores.served import is_remote
+    from minsheng.web import front
+    from minsheng.web.access import configure_logging
 
     configure_logging()
     if public_url is not None and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", public_url):
@@ -289,7 +306,7 @@ def serve(
 )
 def extract(root: Path | None, report: Path, year: int | None, output: Path | None) -> None:
     """Draft curation rows for every quantity in REPORT.txt (a CSV in the data/reports format)."""
-    from .extract import draft_csv, extract, guess_year, read_indicators
+    from minsheng.extract.assistant import draft_csv, extract, guess_year, read_indicators
 
     text = report.read_text(encoding="utf-8")
     year = year or guess_year(text)
@@ -312,8 +329,8 @@ def coverage(root: Path | None) -> None:
     """Per source text, every number not yet covered by a curated observation's quote, with its sentence."""
     import csv as csv_module
 
-    from .extract import guess_year, uncovered
-    from .sources import QUOTE_SEPARATOR
+    from minsheng.build.sources import QUOTE_SEPARATOR
+    from minsheng.extract.assistant import guess_year, uncovered
 
     settings = _settings(root)
     total = 0
@@ -341,9 +358,9 @@ def coverage(root: Path | None) -> None:
 def load(root: Path | None, target: str) -> None:
     """Bulk-load the release in dist/ into Virtuoso (its DirsAllowed must include dist/), then serve it with
     `minsheng serve --store sparql+http://HOST:HTTP-PORT/sparql`."""
-    from .release import verify_release
-    from .remote import load_into_virtuoso, release_graphs
-    from .store import ReleaseUnavailable
+    from minsheng.release.writer import verify_release
+    from minsheng.stores.remote import load_into_virtuoso, release_graphs
+    from minsheng.stores.served import ReleaseUnavailable
 
     if not target.startswith("isql://"):
         raise click.BadParameter(
@@ -363,8 +380,8 @@ def load(root: Path | None, target: str) -> None:
 
 
 def _client(root: Path | None):
-    from .store import ReleaseUnavailable
-    from .web import create_app
+    from minsheng.stores.served import ReleaseUnavailable
+    from minsheng.web import create_app
 
     try:
         # In-process commands run queries in this process: no query processes, so no deadline.
@@ -416,7 +433,7 @@ def queries() -> None:
 @click.option("--markdown", is_flag=True, help="Print the README's table instead.")
 def queries_list(root: Path | None, markdown: bool) -> None:
     """Name, parameters and title of every canned query."""
-    from .catalog import load_catalog, markdown_table
+    from minsheng.query.catalog import load_catalog, markdown_table
 
     try:
         catalog = load_catalog(_settings(root).queries_dir)

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..config import Settings
-from ..host import HostClient
-from ..namespaces import PREFIXES
-from ..store import Release
-from . import access, caching, cite, errors, security
-from .download import download
-from .pages import pages
-from .queries import queries
-from .resources import resources
-from .service import Service
-from .sparql import sparql
+from minsheng.core.config import Settings
+from minsheng.core.namespaces import PREFIXES
+from minsheng.query.host import HostClient
+from minsheng.stores.served import Release
+from minsheng.web import access, caching, cite, errors, security
+from minsheng.web.download import download
+from minsheng.web.pages import pages
+from minsheng.web.queries import queries
+from minsheng.web.resources import resources
+from minsheng.web.service import Service
+from minsheng.web.sparql import sparql
 
 
 def create_app(

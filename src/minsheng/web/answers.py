@@ -14,11 +14,11 @@ from decimal import Decimal, InvalidOperation
 import pyoxigraph
 from flask import Response, g, request
 
-from ..errors import ParameterError
-from ..execute import QueryAnswer, QueryRequest
-from ..negotiation import JSON, Format, Kind, choose
-from .clients import client_address
-from .service import service
+from minsheng.core.errors import ParameterError
+from minsheng.query.execute import QueryAnswer, QueryRequest
+from minsheng.query.negotiation import JSON, Format, Kind, choose
+from minsheng.web.clients import client_address
+from minsheng.web.service import service
 
 SAFE_LINK = re.compile(r"^https?://", re.IGNORECASE)
 NUMERIC = {

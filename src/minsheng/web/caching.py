@@ -12,8 +12,8 @@ import hashlib
 
 from flask import Flask, Response, request
 
-from .. import __version__
-from .service import service
+from minsheng import __version__
+from minsheng.web.service import service
 
 
 def etag_for(release: str, path: str, media_type: str) -> str:

@@ -16,13 +16,13 @@ from flask import Response, request
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from ..citation import FORMATS, Citation, format_name, render, text
-from ..errors import MinshengError
-from ..execute import QueryRequest
-from ..negotiation import OFFERS, Kind
-from ..release import MANIFEST, PUBLISHER_NAME
-from .answers import select
-from .service import service
+from minsheng.core.errors import MinshengError
+from minsheng.query.execute import QueryRequest
+from minsheng.query.negotiation import OFFERS, Kind
+from minsheng.release.citation import FORMATS, Citation, format_name, render, text
+from minsheng.release.writer import MANIFEST, PUBLISHER_NAME
+from minsheng.web.answers import select
+from minsheng.web.service import service
 
 RELEASE_TITLE = "minsheng: livelihood-project reports as linked data"
 METADATA = """

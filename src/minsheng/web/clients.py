@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import request
 
-from .service import service
+from minsheng.web.service import service
 
 
 def client_address() -> str:

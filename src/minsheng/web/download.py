@@ -7,15 +7,15 @@ import json
 
 from flask import Blueprint, Response, jsonify, render_template, send_file
 
-from .. import __version__
-from ..errors import MinshengError, NotFound
-from ..execute import QueryRequest
-from ..export import CITATIONS_CSV, CONTEXT, OBSERVATIONS_CSV, OBSERVATIONS_METADATA
-from ..negotiation import JSON, RDFLIB_FORMATS, Kind
-from ..release import COMPRESSED, DUMPS, GZIP, MANIFEST, RELEASE_ID, releases_dir
-from .answers import negotiate
-from .cite import release_identity
-from .service import service
+from minsheng import __version__
+from minsheng.core.errors import MinshengError, NotFound
+from minsheng.query.execute import QueryRequest
+from minsheng.query.negotiation import JSON, RDFLIB_FORMATS, Kind
+from minsheng.release.export import CITATIONS_CSV, CONTEXT, OBSERVATIONS_CSV, OBSERVATIONS_METADATA
+from minsheng.release.writer import COMPRESSED, DUMPS, GZIP, MANIFEST, RELEASE_ID, releases_dir
+from minsheng.web.answers import negotiate
+from minsheng.web.cite import release_identity
+from minsheng.web.service import service
 
 download = Blueprint("download", __name__)
 

@@ -8,7 +8,7 @@ import logging
 from flask import Flask, Response, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import MinshengError
+from minsheng.core.errors import MinshengError
 
 log = logging.getLogger("minsheng.web")
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from ..execute import QueryRequest
-from ..namespaces import sparql_prologue
-from ..negotiation import Kind
-from .answers import link, negotiate, select
-from .download import void
-from .service import service
+from minsheng.core.namespaces import sparql_prologue
+from minsheng.query.execute import QueryRequest
+from minsheng.query.negotiation import Kind
+from minsheng.web.answers import link, negotiate, select
+from minsheng.web.download import void
+from minsheng.web.service import service
 
 pages = Blueprint("pages", __name__)
 

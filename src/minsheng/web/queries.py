@@ -6,14 +6,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
-from ..catalog import CannedQuery
-from ..errors import NotFound, ParameterError
-from ..execute import canned_request
-from ..negotiation import Kind, by_extension, choose
-from ..openapi import openapi_document
-from ..paging import AFTER, LIMIT, cursor
-from .answers import raw_response, run, table
-from .service import service
+from minsheng.core.errors import NotFound, ParameterError
+from minsheng.query.catalog import CannedQuery
+from minsheng.query.execute import canned_request
+from minsheng.query.negotiation import Kind, by_extension, choose
+from minsheng.query.openapi import openapi_document
+from minsheng.query.paging import AFTER, LIMIT, cursor
+from minsheng.web.answers import raw_response, run, table
+from minsheng.web.service import service
 
 queries = Blueprint("queries", __name__)
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pyoxigraph
 from flask import Blueprint, Response, render_template, request
 
-from ..errors import NotFound
-from ..execute import QueryRequest
-from ..negotiation import Kind, by_extension
-from ..store import Dataset
-from . import cite
-from .answers import link, negotiate, raw_response, select, term_cell
-from .service import service
+from minsheng.core.errors import NotFound
+from minsheng.query.execute import QueryRequest
+from minsheng.query.negotiation import Kind, by_extension
+from minsheng.stores.served import Dataset
+from minsheng.web import cite
+from minsheng.web.answers import link, negotiate, raw_response, select, term_cell
+from minsheng.web.service import service
 
 resources = Blueprint("resources", __name__)
 

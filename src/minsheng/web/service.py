@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from ..catalog import CannedQuery, load_catalog
-from ..config import Settings
-from ..execute import Executor, QueryRequest
-from ..host import HostClient
-from ..negotiation import JSON
-from ..store import Release, load_release
+from minsheng.core.config import Settings
+from minsheng.query.catalog import CannedQuery, load_catalog
+from minsheng.query.execute import Executor, QueryRequest
+from minsheng.query.host import HostClient
+from minsheng.query.negotiation import JSON
+from minsheng.stores.served import Release, load_release
 
 REGION_CODES = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

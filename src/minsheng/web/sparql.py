@@ -12,14 +12,14 @@ from flask import Blueprint, Response, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID
 
-from ..errors import ParameterError, UnsupportedMediaType, UpdateRefused, UsageError
-from ..execute import QueryRequest
-from ..namespaces import sparql_prologue
-from ..negotiation import OFFERS, RDFLIB_FORMATS, Kind
-from ..sparql_text import next_page
-from ..store import Dataset
-from .answers import mark_truncation, negotiate, raw_response, run, table
-from .service import service
+from minsheng.core.errors import ParameterError, UnsupportedMediaType, UpdateRefused, UsageError
+from minsheng.core.namespaces import sparql_prologue
+from minsheng.core.sparql_text import next_page
+from minsheng.query.execute import QueryRequest
+from minsheng.query.negotiation import OFFERS, RDFLIB_FORMATS, Kind
+from minsheng.stores.served import Dataset
+from minsheng.web.answers import mark_truncation, negotiate, raw_response, run, table
+from minsheng.web.service import service
 
 sparql = Blueprint("sparql", __name__)
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

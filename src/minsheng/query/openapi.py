@@ -7,10 +7,10 @@ from functools import lru_cache
 
 from rdflib.plugins.sparql import prepareQuery
 
-from . import __version__
-from .catalog import CannedQuery, Parameter
-from .negotiation import OFFERS, Kind
-from .paging import AFTER, LIMIT
+from minsheng import __version__
+from minsheng.query.catalog import CannedQuery, Parameter
+from minsheng.query.negotiation import OFFERS, Kind
+from minsheng.query.paging import AFTER, LIMIT
 
 _SCHEMAS: dict[str, dict[str, object]] = {
     "iri": {"type": "string", "format": "iri"},

@@ -17,10 +17,13 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from . import lexicon, numbers
-from .config import Settings
-from .errors import DataProblem, InvalidData
-from .namespaces import (
+from minsheng.build import lexicon, numbers
+from minsheng.build.periods import BadPeriod, parse_period
+from minsheng.build.sources import QUOTE_SEPARATOR, ReportFiles, discover_reports, locate
+from minsheng.build.summaries import add_summaries
+from minsheng.core.config import Settings
+from minsheng.core.errors import DataProblem, InvalidData
+from minsheng.core.namespaces import (
     DATA,
     GRAPH,
     ID,
@@ -35,9 +38,6 @@ from .namespaces import (
     SDMX_MEASURE,
     UNIT,
 )
-from .periods import BadPeriod, parse_period
-from .sources import QUOTE_SEPARATOR, ReportFiles, discover_reports, locate
-from .summaries import add_summaries
 
 SCHEME = URIRef(str(MS) + "scheme/")
 ONTOLOGY_GRAPH = GRAPH["ontology"]

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pyoxigraph
 
-from .catalog import bind_values, service_variables
-from .errors import MinshengError
-from .namespaces import GRAPH
-from .release import MANIFEST, replace_directory, verify_release
+from minsheng.core.errors import MinshengError
+from minsheng.core.namespaces import GRAPH
+from minsheng.query.catalog import bind_values, service_variables
+from minsheng.release.writer import MANIFEST, replace_directory, verify_release
 
 VOID_GRAPH = pyoxigraph.NamedNode(str(GRAPH) + "void")
 REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
@@ -129,7 +129,7 @@ def load_release(dist: Path, location: str | None = None):
 def open_store(dist: Path, manifest: dict[str, object], location: str | None = None):
     """The store of a release whose manifest was verified already (load_release)."""
     if is_remote(location):
-        from .remote import open_remote
+        from minsheng.stores.remote import open_remote
 
         return open_remote(location, dist, manifest)
     if location is not None:

@@ -21,11 +21,11 @@ from pathlib import Path
 import pyoxigraph
 import yaml
 
-from .errors import DataProblem, InvalidData, ParameterError
-from .namespaces import REGION
-from .paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
-from .sparql_text import query_form, read
-from .textindex import TextSearch
+from minsheng.core.errors import DataProblem, InvalidData, ParameterError
+from minsheng.core.namespaces import REGION
+from minsheng.core.sparql_text import query_form, read
+from minsheng.query.paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
+from minsheng.stores.textindex import TextSearch
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")

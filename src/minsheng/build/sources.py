@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import DataProblem, InvalidData
+from minsheng.core.errors import DataProblem, InvalidData
 
 QUOTE_SEPARATOR = " || "
 

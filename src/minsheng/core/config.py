@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
-from .namespaces import BASE
+from minsheng.core.namespaces import BASE
 
 
-def _project_root() -> Path:
-    # src/minsheng/config.py → the checkout's root, where data/ and ontology/ live.
-    return Path(__file__).resolve().parents[2]
+def bundled_root() -> Path:
+    """The curated sources that ship inside the package (data/, ontology/, queries/).
+
+    Found through importlib.resources, so an installed wheel and an editable checkout read the same files."""
+    root = files("minsheng") / "curated"
+    if not isinstance(root, Path):  # a zipped install: the build and the server read files by path
+        raise RuntimeError("minsheng must be installed as files on disk (not zipped) to find its sources")
+    return root
 
 
 @dataclass(frozen=True)
 class Settings:
-    root: Path = field(default_factory=_project_root)
+    # A project directory: data/, ontology/ and queries/ (`--root`); by default the bundled sources.
+    root: Path = field(default_factory=bundled_root)
+    # Where the release is written and read (`--dist`). None: ROOT/dist for a project of one's own, and
+    # ./dist (the working directory) for the bundled sources, which may sit in a read-only site-packages.
+    dist: Path | None = None
     base_iri: str = BASE
-    dist_dir_name: str = "dist"
     context_chars: int = 16  # characters of prefix and suffix kept with every quote
     cache_max_age: int = (
         300  # seconds a client or proxy may reuse a GET response (ETags make revalidation cheap)
@@ -55,7 +64,11 @@ class Settings:
 
     @property
     def dist_dir(self) -> Path:
-        return self.root / self.dist_dir_name
+        if self.dist is not None:
+            return self.dist
+        if self.root == bundled_root():
+            return Path.cwd() / "dist"
+        return self.root / "dist"
 
     @property
     def queries_dir(self) -> Path:

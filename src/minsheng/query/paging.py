@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import pyoxigraph
 
-from .errors import ParameterError
-from .sparql_text import Token, read, tokens
+from minsheng.core.errors import ParameterError
+from minsheng.core.sparql_text import Token, read, tokens
 
 LIMIT, AFTER = "limit", "after"  # the request parameters of a paged query
 DEFAULT_SIZE = 100
@@ -63,7 +63,7 @@ def parse_limit(raw: str | None, size: int, most: int) -> int:
 
 def parse_after(raw: str, paging: Paging) -> tuple[tuple[str, pyoxigraph.Term], ...]:
     """The typed terms of an `after` key, each named by its after_ variable; ParameterError if it is bad."""
-    from .catalog import Parameter  # the catalog imports this module
+    from minsheng.query.catalog import Parameter  # the catalog imports this module
 
     expected = "a JSON array of " + ", ".join(f"{name} ({kind})" for name, kind in paging.key)
     try:

@@ -37,9 +37,9 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from .build import OBSERVATION_COLUMNS, OPTIONAL_OBSERVATION_COLUMNS
-from .lexicon import not_quantities, scale_units, time_bases, unit_by_code, unit_words
-from .numbers import AFTER_UNIT, CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
+from minsheng.build.compile import OBSERVATION_COLUMNS, OPTIONAL_OBSERVATION_COLUMNS
+from minsheng.build.lexicon import not_quantities, scale_units, time_bases, unit_by_code, unit_words
+from minsheng.build.numbers import AFTER_UNIT, CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
 
 # 1,260 (a thousands separator: three digits after each comma) or 12.5
 ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:[.．][0-9]+)?|[0-9０-９]+(?:[.．][0-9０-９]+)?"

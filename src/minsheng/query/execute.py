@@ -23,10 +23,8 @@ from typing import TYPE_CHECKING
 import pyoxigraph
 from cachetools import LRUCache
 
-from . import guard, negotiation
-from .catalog import CannedQuery, bind_rows
-from .config import Settings
-from .errors import (
+from minsheng.core.config import Settings
+from minsheng.core.errors import (
     ErrorData,
     MalformedQuery,
     MinshengError,
@@ -37,15 +35,17 @@ from .errors import (
     error_data,
     rebuild_error,
 )
-from .namespaces import PREFIXES
-from .negotiation import HTML_CARRIER, Format, Kind
-from .paging import outer_limit
-from .sparql_text import looks_like_update, query_form, read
-from .store import Dataset, EmbeddedStore
-from .textindex import TextSearch, search
+from minsheng.core.namespaces import PREFIXES
+from minsheng.core.sparql_text import looks_like_update, query_form, read
+from minsheng.query import guard, negotiation
+from minsheng.query.catalog import CannedQuery, bind_rows
+from minsheng.query.negotiation import HTML_CARRIER, Format, Kind
+from minsheng.query.paging import outer_limit
+from minsheng.stores.served import Dataset, EmbeddedStore
+from minsheng.stores.textindex import TextSearch, search
 
 if TYPE_CHECKING:
-    from .host import HostClient
+    from minsheng.query.host import HostClient
 
 log = logging.getLogger("minsheng.execute")
 _POSITION = re.compile(r"error at (\d+):(\d+)")

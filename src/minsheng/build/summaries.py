@@ -13,7 +13,7 @@ from collections import Counter
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from .namespaces import BASE, GRAPH, MS, QB, SDMX_DIMENSION
+from minsheng.core.namespaces import BASE, GRAPH, MS, QB, SDMX_DIMENSION
 
 SUMMARIES_GRAPH = GRAPH["summaries"]
 YEAR = "http://reference.data.gov.uk/id/year/"

@@ -38,9 +38,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 
-from . import isolation
-from .config import Settings
-from .errors import (
+from minsheng.core.config import Settings
+from minsheng.core.errors import (
     MinshengError,
     QueryCrashed,
     QueryMemoryExceeded,
@@ -49,8 +48,9 @@ from .errors import (
     TooManyQueries,
     error_data,
 )
-from .execute import Job, Outcome, run_job
-from .store import ReleaseUnavailable, is_remote, open_store
+from minsheng.query import isolation
+from minsheng.query.execute import Job, Outcome, run_job
+from minsheng.stores.served import ReleaseUnavailable, is_remote, open_store
 
 log = logging.getLogger("minsheng.host")
 JOB_STACK_BYTES = 256 * 1024 * 1024  # the engine recurses per nesting level; 20,000 characters fit in 64 MB

@@ -25,9 +25,10 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, VOID, XSD
 
-from . import __version__, textindex
-from .config import Settings
-from .export import (
+from minsheng import __version__
+from minsheng.core.config import Settings
+from minsheng.core.namespaces import DATA, GRAPH, PREFIXES, QB
+from minsheng.release.export import (
     CITATIONS_CSV,
     CONTEXT,
     OBSERVATIONS_CSV,
@@ -37,8 +38,8 @@ from .export import (
     observations_csv,
     observations_metadata,
 )
-from .namespaces import DATA, GRAPH, PREFIXES, QB
-from .validate import union_graph
+from minsheng.stores import textindex
+from minsheng.validate.shapes import union_graph
 
 MANIFEST = "manifest.json"
 DUMPS = {  # file name → (rdflib format, media type)

@@ -27,8 +27,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
-from .errors import MinshengError
-from .namespaces import SH
+from minsheng.core.errors import MinshengError
+from minsheng.core.namespaces import SH
 
 INSTANCE_OF = (
     "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"

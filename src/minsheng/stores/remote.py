@@ -21,10 +21,10 @@ import pyoxigraph
 from rdflib import Graph
 from rdflib.namespace import RDFS, VOID
 
-from .catalog import bind_values, query_form
-from .namespaces import BASE, GRAPH
-from .sparql_text import read
-from .store import Dataset, ReleaseUnavailable
+from minsheng.core.namespaces import BASE, GRAPH
+from minsheng.core.sparql_text import read
+from minsheng.query.catalog import bind_values, query_form
+from minsheng.stores.served import Dataset, ReleaseUnavailable
 
 RELEASE_GRAPH = str(GRAPH) + "release"
 RELEASE_MARKER = """SELECT ?release WHERE {

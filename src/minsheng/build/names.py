@@ -21,8 +21,8 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
-from .config import Settings
-from .sources import discover_reports
+from minsheng.build.sources import discover_reports
+from minsheng.core.config import Settings
 
 NAME_COLUMNS = ("name", "kind", "thing", "note")
 NOT_A_NAME = "not-a-name"
@@ -96,7 +96,7 @@ def measure_all(settings: Settings, graph: Graph) -> list[Names]:
 
 
 def main() -> int:
-    from .build import build_dataset
+    from minsheng.build.compile import build_dataset
 
     settings = Settings()
     dataset = build_dataset(settings)

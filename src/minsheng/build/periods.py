@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
-from .namespaces import GREGORIAN_INTERVAL, ID, MS, TIME, YEAR
+from minsheng.core.namespaces import GREGORIAN_INTERVAL, ID, MS, TIME, YEAR
 
 Triple = tuple[URIRef, URIRef, URIRef | Literal]
 

@@ -12,8 +12,8 @@ query can look as if it read remote data. Everything is read by sparql_text, the
 
 from __future__ import annotations
 
-from .errors import UsageError
-from .sparql_text import read
+from minsheng.core.errors import UsageError
+from minsheng.core.sparql_text import read
 
 
 class FetchRefused(UsageError):

@@ -22,11 +22,11 @@ import signal
 import socket
 import sys
 
-from .config import Settings
-from .errors import MinshengError
-from .host import QueryHost
-from .rsgi import RSGIApp
-from .store import Release, snapshot_release, verified_manifest
+from minsheng.core.config import Settings
+from minsheng.core.errors import MinshengError
+from minsheng.query.host import QueryHost
+from minsheng.stores.served import Release, snapshot_release, verified_manifest
+from minsheng.web.rsgi import RSGIApp
 
 log = logging.getLogger("minsheng.front")
 HEADER_TIMEOUT_MS = 10_000  # a client must send its request line and headers within this
@@ -64,7 +64,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
     from granian.http import HTTP1Settings
     from granian.server import Server
 
-    from .web import create_app
+    from minsheng.web import create_app
 
     check_port(host, port)
     # Until granian installs its own handlers, a TERM or Ctrl-C while starting unwinds through the finally

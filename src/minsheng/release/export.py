@@ -17,7 +17,7 @@ import pyoxigraph
 from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
-from .namespaces import PREFIXES
+from minsheng.core.namespaces import PREFIXES
 
 OBSERVATIONS_CSV = "minsheng-observations.csv"
 CITATIONS_CSV = "minsheng-citations.csv"

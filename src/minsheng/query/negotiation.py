@@ -15,7 +15,7 @@ import pyoxigraph
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from .errors import MinshengError
+from minsheng.core.errors import MinshengError
 
 
 class Kind(Enum):

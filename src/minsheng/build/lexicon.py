@@ -16,13 +16,14 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 from rdflib import URIRef
 
-from .namespaces import LOCAL_UNIT, UNIT
+from minsheng.core.namespaces import LOCAL_UNIT, UNIT
 
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(str(files("minsheng.build") / "lexicons"))  # package data, in a wheel as in a checkout
 UNITS_FILE = DATA_DIR / "units.csv"
 NOT_QUANTITIES_FILE = DATA_DIR / "not_quantities.csv"
 TIME_BASES_FILE = DATA_DIR / "time_bases.csv"

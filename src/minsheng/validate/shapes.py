@@ -20,9 +20,9 @@ from pyshacl import validate as shacl_validate
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
-from .config import Settings
-from .namespaces import MS, SH
-from .shapes_sparql import compile_shapes_file, run_checks
+from minsheng.core.config import Settings
+from minsheng.core.namespaces import MS, SH
+from minsheng.validate.shapes_sparql import compile_shapes_file, run_checks
 
 ENGINES = ("auto", "pyshacl", "sparql")
 # Above this many quads `auto` uses the SPARQL engine: pyshacl needs ~40 s and 1.4 GB per million triples.

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .errors import MalformedQuery, UsageError
+from minsheng.core.errors import MalformedQuery, UsageError
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PN_CHARS_BASE = (
