@@ -21,7 +21,8 @@ from pathlib import Path
 import pyoxigraph
 
 from minsheng.core.config import Settings
-from minsheng.query.catalog import bind_values, load_catalog
+from minsheng.core.sparql_text import bind_values
+from minsheng.query.catalog import load_catalog
 from minsheng.stores.served import load_release
 from minsheng.web import create_app
 

@@ -99,10 +99,10 @@ def step_json(*args: str) -> tuple[Step, dict]:
 
 
 def step_store(dist: Path, store_dir: Path) -> dict:
-    from minsheng.release.writer import verify_release
-    from minsheng.stores.served import write_persistent
+    from minsheng.release.manifest import verify_release
+    from minsheng.stores.embedded import write_persistent
 
-    write_persistent(dist, store_dir, str(verify_release(dist)["release"]))
+    write_persistent(dist, store_dir, verify_release(dist).release)
     return {}
 
 
@@ -115,8 +115,9 @@ def step_load(dist: Path) -> dict:
 
 
 def step_open(dist: Path, store_dir: Path) -> dict:
-    from minsheng.release.writer import verify_release
-    from minsheng.stores.served import _open_persistent, load_release
+    from minsheng.release.manifest import verify_release
+    from minsheng.stores.embedded import _open_persistent
+    from minsheng.stores.served import load_release
 
     release = str(json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["release"])
     started = time.perf_counter()

@@ -17,7 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minsheng.core.errors import InvalidData, ParameterError
-from minsheng.query.catalog import TYPES, CannedQuery, Parameter, bind_values, load_catalog, parse_query_file
+from minsheng.core.sparql_text import bind_values
+from minsheng.query.catalog import TYPES, CannedQuery, Parameter, load_catalog, parse_query_file
 from support import CURATED
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph
 import pytest
 
-from minsheng.core.sparql_text import tokens
-from minsheng.query.catalog import bind_values, load_catalog
+from minsheng.core.sparql_text import bind_values, tokens
+from minsheng.query.catalog import load_catalog
 from minsheng.query.execute import _count_rows, _drop_last_row
 from minsheng.query.paging import Paging, outer_limit, paged_text
 from support import CURATED

@@ -8,7 +8,7 @@ import pyoxigraph
 import pytest
 
 from minsheng import textindex
-from minsheng.stores.textindex import TextSearch
+from minsheng.release.textindex import TextSearch
 
 CONTAINS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>

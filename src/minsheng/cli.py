@@ -103,11 +103,11 @@ def build(root: Path | None, store: str | None, engine: str) -> None:
     manifest = write_release(dataset, settings)
     for warning in outcome.warnings:
         click.echo(str(warning), err=True)
-    click.echo(f"release {manifest['release']}: {manifest['triples']} quads written to {settings.dist_dir}")
+    click.echo(f"release {manifest.release}: {manifest.triples} quads written to {settings.dist_dir}")
     if store is not None:
-        from minsheng.stores.served import write_persistent
+        from minsheng.stores.embedded import write_persistent
 
-        write_persistent(settings.dist_dir, Path(store).resolve(), str(manifest["release"]))
+        write_persistent(settings.dist_dir, Path(store).resolve(), manifest.release)
         click.echo(f"persistent store written to {store}")
 
 
@@ -267,7 +267,7 @@ def serve(
     store: str | None,
 ) -> None:
     """Serve the release in dist/ (granian in front; each query in a supervised, network-less process)."""
-    from minsheng.stores.served import is_remote
+    from minsheng.stores.base import is_remote
     from minsheng.web import front
     from minsheng.web.access import configure_logging
 
@@ -358,9 +358,9 @@ def coverage(root: Path | None) -> None:
 def load(root: Path | None, target: str) -> None:
     """Bulk-load the release in dist/ into Virtuoso (its DirsAllowed must include dist/), then serve it with
     `minsheng serve --store sparql+http://HOST:HTTP-PORT/sparql`."""
-    from minsheng.release.writer import verify_release
+    from minsheng.release.manifest import verify_release
+    from minsheng.stores.base import ReleaseUnavailable
     from minsheng.stores.remote import load_into_virtuoso, release_graphs
-    from minsheng.stores.served import ReleaseUnavailable
 
     if not target.startswith("isql://"):
         raise click.BadParameter(
@@ -369,18 +369,16 @@ def load(root: Path | None, target: str) -> None:
     settings = _settings(root)
     try:
         manifest = verify_release(settings.dist_dir)
-        load_into_virtuoso(
-            settings.dist_dir, target, str(manifest["release"]), release_graphs(settings.dist_dir)
-        )
+        load_into_virtuoso(settings.dist_dir, target, manifest.release, release_graphs(settings.dist_dir))
     except ValueError as exc:
         _fail(ReleaseUnavailable(str(exc)))
     except ReleaseUnavailable as exc:
         _fail(exc)
-    click.echo(f"release {manifest['release']} loaded into {target.split('@')[-1]}")
+    click.echo(f"release {manifest.release} loaded into {target.split('@')[-1]}")
 
 
 def _client(root: Path | None):
-    from minsheng.stores.served import ReleaseUnavailable
+    from minsheng.stores.base import ReleaseUnavailable
     from minsheng.web import create_app
 
     try:

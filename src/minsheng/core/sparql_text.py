@@ -18,8 +18,11 @@ in its SERVICE keywords (`Reading.hidden_service_mentions`).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+import pyoxigraph
 
 from minsheng.core.errors import MalformedQuery, UsageError
 
@@ -310,3 +313,21 @@ def looks_like_update(text: str) -> bool:
         return read(text).is_update
     except UsageError:
         return False
+
+
+def service_variables(text: str) -> set[str]:
+    """Variables naming a SERVICE endpoint (`SERVICE ?endpoint { … }`)."""
+    return read(text).service_variables
+
+
+def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, pyoxigraph.Term]) -> str:
+    """The query with its parameters pre-bound by a VALUES block at the start of the WHERE group.
+
+    The block goes into the text as the reader sees it (escapes replaced), where its offsets point."""
+    reading = read(text)
+    start, text = reading.where_group, reading.text
+    if start is None:  # the catalog loader refuses a parameterised query without one
+        raise ValueError("a parameterised query needs a WHERE clause")
+    names = " ".join(f"?{variable.value}" for variable in substitutions)
+    terms = " ".join(str(term) for term in substitutions.values())
+    return f"{text[:start]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[start:]}"

@@ -23,9 +23,9 @@ import yaml
 
 from minsheng.core.errors import DataProblem, InvalidData, ParameterError
 from minsheng.core.namespaces import REGION
-from minsheng.core.sparql_text import query_form, read
+from minsheng.core.sparql_text import query_form, read, service_variables
 from minsheng.query.paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
-from minsheng.stores.textindex import TextSearch
+from minsheng.release.textindex import TextSearch
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")
@@ -209,24 +209,6 @@ def bind_rows(text: str, variable: str, terms: Sequence[pyoxigraph.Term]) -> str
         raise ValueError("a text search needs a WHERE clause")
     rows = " ".join(str(term) for term in terms)
     return f"{text[:start]}\n  VALUES ?{variable} {{ {rows} }}\n{text[start:]}"
-
-
-def service_variables(text: str) -> set[str]:
-    """Variables naming a SERVICE endpoint (`SERVICE ?endpoint { … }`)."""
-    return read(text).service_variables
-
-
-def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, pyoxigraph.Term]) -> str:
-    """The query with its parameters pre-bound by a VALUES block at the start of the WHERE group.
-
-    The block goes into the text as the reader sees it (escapes replaced), where its offsets point."""
-    reading = read(text)
-    start, text = reading.where_group, reading.text
-    if start is None:  # the catalog loader refuses a parameterised query without one
-        raise ValueError("a parameterised query needs a WHERE clause")
-    names = " ".join(f"?{variable.value}" for variable in substitutions)
-    terms = " ".join(str(term) for term in substitutions.values())
-    return f"{text[:start]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[start:]}"
 
 
 def _header(text: str) -> str:

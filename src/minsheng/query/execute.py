@@ -41,8 +41,8 @@ from minsheng.query import guard, negotiation
 from minsheng.query.catalog import CannedQuery, bind_rows
 from minsheng.query.negotiation import HTML_CARRIER, Format, Kind
 from minsheng.query.paging import outer_limit
-from minsheng.stores.served import Dataset, EmbeddedStore
-from minsheng.stores.textindex import TextSearch, search
+from minsheng.release.textindex import TextSearch, search
+from minsheng.stores.base import Dataset, Store
 
 if TYPE_CHECKING:
     from minsheng.query.host import HostClient
@@ -337,7 +337,7 @@ def _serialise_triples(
         triples, truncated = triples[: int(len(triples) * max_bytes / len(body) * 0.95)], True
 
 
-def run_job(store: EmbeddedStore, job: Job) -> Outcome:
+def run_job(store: Store, job: Job) -> Outcome:
     """Check, execute and serialise one query. Every failure becomes an error outcome: nothing a client
     sends may end the process that runs it (a MemoryError at the ceiling is reported, then it goes)."""
     request = job.request
@@ -414,9 +414,7 @@ class Executor:
     shares; without one, jobs run in this process with none of those (the CLI's in-process commands).
     """
 
-    def __init__(
-        self, store: EmbeddedStore | None, settings: Settings, host: HostClient | None = None
-    ) -> None:
+    def __init__(self, store: Store | None, settings: Settings, host: HostClient | None = None) -> None:
         self.store = store
         self.settings = settings
         self.host = host

@@ -50,7 +50,8 @@ from minsheng.core.errors import (
 )
 from minsheng.query import isolation
 from minsheng.query.execute import Job, Outcome, run_job
-from minsheng.stores.served import ReleaseUnavailable, is_remote, open_store
+from minsheng.stores.base import ReleaseUnavailable, is_remote
+from minsheng.stores.served import open_store
 
 log = logging.getLogger("minsheng.host")
 JOB_STACK_BYTES = 256 * 1024 * 1024  # the engine recurses per nesting level; 20,000 characters fit in 64 MB

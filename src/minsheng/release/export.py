@@ -18,11 +18,7 @@ from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
 from minsheng.core.namespaces import PREFIXES
-
-OBSERVATIONS_CSV = "minsheng-observations.csv"
-CITATIONS_CSV = "minsheng-citations.csv"
-OBSERVATIONS_METADATA = "minsheng-observations.csv-metadata.json"
-CONTEXT = "context.jsonld"
+from minsheng.release.manifest import CITATIONS_CSV, OBSERVATIONS_CSV
 
 ROWS = """
 PREFIX ms: <https://w3id.org/minsheng/def/>

@@ -15,7 +15,6 @@ import gzip
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -27,7 +26,9 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, VOID, XSD
 
 from minsheng import __version__
 from minsheng.core.config import Settings
+from minsheng.core.files import replace_directory
 from minsheng.core.namespaces import DATA, GRAPH, PREFIXES, QB
+from minsheng.release import textindex
 from minsheng.release.export import (
     CITATIONS_CSV,
     CONTEXT,
@@ -38,23 +39,19 @@ from minsheng.release.export import (
     observations_csv,
     observations_metadata,
 )
-from minsheng.stores import textindex
+from minsheng.release.manifest import (
+    COMPRESSED,
+    DUMPS,
+    GZIP,
+    MANIFEST,
+    PUBLISHER_NAME,
+    FileEntry,
+    Manifest,
+    releases_dir,
+)
 from minsheng.validate.shapes import union_graph
 
-MANIFEST = "manifest.json"
-DUMPS = {  # file name → (rdflib format, media type)
-    "minsheng.nq": ("nquads", "application/n-quads"),
-    "minsheng.trig": ("trig", "application/trig"),
-    "minsheng.ttl": ("turtle", "text/turtle"),
-    "minsheng.jsonld": ("json-ld", "application/ld+json"),
-}
-# Gzip copies of the two dumps most people fetch whole (file name → the dump it compresses).
-COMPRESSED = {"minsheng.nq.gz": "minsheng.nq", "minsheng.ttl.gz": "minsheng.ttl"}
-GZIP = "application/gzip"
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
-PUBLISHER_NAME = "minsheng project"
-RELEASES_DIR = "releases"  # beside dist/: every release built here, by id, for versioned URLs
-RELEASE_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
 def publisher(base: str) -> URIRef:
@@ -296,7 +293,7 @@ def _linksets(dataset: Dataset, void: Graph, root: URIRef, base: str) -> None:
             void.add((linkset, VOID.linkPredicate, predicate))
 
 
-def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
+def write_release(dataset: Dataset, settings: Settings) -> Manifest:
     """Write dist/ atomically and return the manifest."""
     context = jsonld_context(dataset.graph(GRAPH["ontology"]))
     files = serialise(dataset, json.loads(context)["@context"])
@@ -318,18 +315,20 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         f"{name} {hashlib.sha256(data).hexdigest()}\n" for name, data in sorted(files.items())
     )
     release_id = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
-    manifest = {
-        "release": release_id,
+    graph_counts: dict[str, int] = {}
+    for _, _, _, graph in dataset.quads((None, None, None, None)):
+        name = str(graph.identifier if isinstance(graph, Graph) else graph)
+        graph_counts[name] = graph_counts.get(name, 0) + 1
+    manifest = Manifest(
+        release=release_id,
         # The human name of the release: its date (the id tells two releases of one day apart).
-        "version": issued.isoformat(),
-        "issued": issued.isoformat(),
-        "software_version": __version__,
-        "triples": sum(1 for _ in dataset.quads((None, None, None, None))),
-        "files": {
-            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            for name, data in sorted(files.items())
-        },
-    }
+        version=issued.isoformat(),
+        issued=issued.isoformat(),
+        software_version=__version__,
+        triples=sum(graph_counts.values()),
+        files={name: FileEntry(hashlib.sha256(data).hexdigest(), len(data)) for name, data in files.items()},
+        graphs=graph_counts,
+    )
     dist = settings.dist_dir
     dist.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dist.name}-new-", dir=dist.parent))
@@ -338,19 +337,13 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         for name, data in files.items():
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
-        (staging / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        (staging / MANIFEST).write_text(manifest.dumps(), encoding="utf-8")
         replace_directory(staging, dist)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     archive_release(dist, release_id)
     return manifest
-
-
-def releases_dir(dist: Path) -> Path:
-    return dist.parent / RELEASES_DIR
 
 
 def archive_release(dist: Path, release_id: str) -> Path:
@@ -375,30 +368,3 @@ def archive_release(dist: Path, release_id: str) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return target
-
-
-def replace_directory(staging: Path, target: Path) -> None:
-    """Put a finished directory in place of target by renames: readers see the old or the new, never half."""
-    old = target.with_name(f".{target.name}-old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def verify_release(dist: Path) -> dict[str, object]:
-    """The manifest, after checking every file against its checksum; raise ValueError naming what is wrong."""
-    manifest_path = dist / MANIFEST
-    if not manifest_path.exists():
-        raise ValueError(f"{dist} holds no release ({MANIFEST} is missing): run `minsheng build`")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    for name, entry in manifest["files"].items():
-        path = dist / name
-        if not path.exists():
-            raise ValueError(f"release file {path} is missing")
-        with path.open("rb") as stream:  # streamed: a large release's dump is gigabytes
-            digest = hashlib.file_digest(stream, "sha256").hexdigest()
-        if digest != entry["sha256"]:
-            raise ValueError(f"release file {path} does not match its checksum in {MANIFEST}")
-    return manifest

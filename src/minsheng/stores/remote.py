@@ -22,9 +22,9 @@ from rdflib import Graph
 from rdflib.namespace import RDFS, VOID
 
 from minsheng.core.namespaces import BASE, GRAPH
-from minsheng.core.sparql_text import read
-from minsheng.query.catalog import bind_values, query_form
-from minsheng.stores.served import Dataset, ReleaseUnavailable
+from minsheng.core.sparql_text import bind_values, query_form, read
+from minsheng.release.manifest import Manifest
+from minsheng.stores.base import Dataset, QueryResults, ReleaseUnavailable, Substitutions
 
 RELEASE_GRAPH = str(GRAPH) + "release"
 RELEASE_MARKER = """SELECT ?release WHERE {
@@ -41,7 +41,7 @@ class RemoteFailed(ReleaseUnavailable):
 @dataclass
 class RemoteStore:
     endpoint: str
-    manifest: dict[str, object]
+    manifest: Manifest
     dist_dir: Path
     graphs: list[str]
     timeout: float = 30.0
@@ -51,7 +51,7 @@ class RemoteStore:
 
     @property
     def release_id(self) -> str:
-        return str(self.manifest["release"])
+        return self.manifest.release
 
     def graph_names(self) -> list[str]:
         return list(self.graphs)
@@ -60,9 +60,9 @@ class RemoteStore:
         self,
         text: str,
         dataset: Dataset | None = None,
-        substitutions: dict[pyoxigraph.Variable, pyoxigraph.Term] | None = None,
+        substitutions: Substitutions | None = None,
         base_iri: str | None = None,
-    ):
+    ) -> QueryResults:
         """Raises SyntaxError when the endpoint rejects the query (400), like the embedded store does."""
         dataset = dataset or Dataset()
         if substitutions:
@@ -107,7 +107,7 @@ def release_graphs(dist: Path) -> list[str]:
     return sorted(graphs | {str(GRAPH) + "void"})
 
 
-def open_remote(location: str, dist: Path, manifest: dict[str, object]) -> RemoteStore:
+def open_remote(location: str, dist: Path, manifest: Manifest) -> RemoteStore:
     """The remote endpoint as a store, after checking it holds the release that dist/ holds."""
     endpoint = location.removeprefix("sparql+")
     store = RemoteStore(endpoint, manifest, dist, release_graphs(dist))

@@ -9,7 +9,7 @@ next release.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pyoxigraph
 from flask import Response, request
@@ -20,7 +20,7 @@ from minsheng.core.errors import MinshengError
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import OFFERS, Kind
 from minsheng.release.citation import FORMATS, Citation, format_name, render, text
-from minsheng.release.writer import MANIFEST, PUBLISHER_NAME
+from minsheng.release.manifest import PUBLISHER_NAME
 from minsheng.web.answers import select
 from minsheng.web.service import service
 
@@ -53,13 +53,7 @@ def release_identity() -> tuple[str, str, date]:
     """The served release's id, human version name and date (from its manifest)."""
     release = service().release
     manifest = release.manifest
-    issued = manifest.get("issued")
-    if isinstance(issued, str):
-        day = date.fromisoformat(issued)
-    else:  # a release written before releases had dates: the day its manifest was written
-        mtime = (release.dist_dir / MANIFEST).stat().st_mtime
-        day = datetime.fromtimestamp(mtime, UTC).date()
-    return release.release_id, str(manifest.get("version") or day.isoformat()), day
+    return release.release_id, manifest.version, date.fromisoformat(manifest.issued)
 
 
 def versioned_url(name: str = "") -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, render_template, send_file
 
@@ -11,8 +13,22 @@ from minsheng import __version__
 from minsheng.core.errors import MinshengError, NotFound
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import JSON, RDFLIB_FORMATS, Kind
-from minsheng.release.export import CITATIONS_CSV, CONTEXT, OBSERVATIONS_CSV, OBSERVATIONS_METADATA
-from minsheng.release.writer import COMPRESSED, DUMPS, GZIP, MANIFEST, RELEASE_ID, releases_dir
+from minsheng.release.manifest import (
+    CITATIONS_CSV,
+    COMPRESSED,
+    CONTEXT,
+    DATA_DUMP,
+    DUMPS,
+    GZIP,
+    MANIFEST,
+    OBSERVATIONS_CSV,
+    OBSERVATIONS_METADATA,
+    RELEASE_ID,
+    FileEntry,
+    Manifest,
+    read_manifest,
+    releases_dir,
+)
 from minsheng.web.answers import negotiate
 from minsheng.web.cite import release_identity
 from minsheng.web.service import service
@@ -34,9 +50,13 @@ HEALTH_PROBE = "ASK { GRAPH ?g { ?s ?p ?o } }"
 
 def _files() -> dict[str, dict[str, object]]:
     manifest = service().release.manifest
-    files = dict(manifest["files"])  # type: ignore[arg-type]
+    files: dict[str, dict[str, object]] = {name: _entry(e) for name, e in manifest.files.items()}
     files[MANIFEST] = {"bytes": (service().release.dist_dir / MANIFEST).stat().st_size}
     return files
+
+
+def _entry(entry: FileEntry) -> dict[str, object]:
+    return {"sha256": entry.sha256, "bytes": entry.bytes}
 
 
 def media_type(name: str) -> str:
@@ -81,7 +101,7 @@ def index() -> Response:
     )
 
 
-def _kept(release_id: str) -> tuple[dict[str, object], object]:
+def _kept(release_id: str) -> tuple[Manifest, Path]:
     """The manifest and directory of a kept release: the served one from dist/, older ones from releases/."""
     release = service().release
     if release_id == release.release_id:
@@ -89,7 +109,14 @@ def _kept(release_id: str) -> tuple[dict[str, object], object]:
     directory = releases_dir(service().settings.dist_dir) / release_id
     if not RELEASE_ID.match(release_id) or not (directory / MANIFEST).is_file():
         raise NotFound(f"no release '{release_id}' is kept here; /releases/ lists those that are")
-    return json.loads((directory / MANIFEST).read_text(encoding="utf-8")), directory
+    return _read_kept(directory), directory
+
+
+def _read_kept(directory: Path) -> Manifest:
+    try:
+        return read_manifest(directory)
+    except ValueError as exc:  # a kept release damaged on disk: it is not served, and says why
+        raise NotFound(f"the kept release {directory.name} cannot be read: {exc}") from exc
 
 
 @download.route("/releases/")
@@ -101,14 +128,13 @@ def releases() -> Response:
     if root.is_dir():
         for directory in root.iterdir():
             if RELEASE_ID.match(directory.name) and (directory / MANIFEST).is_file():
-                kept.setdefault(
-                    directory.name, json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-                )
+                with contextlib.suppress(NotFound):  # one damaged release does not hide the others
+                    kept.setdefault(directory.name, _read_kept(directory))
     listing = [
         {
             "release": release_id,
-            "version": manifest.get("version"),
-            "issued": manifest.get("issued"),
+            "version": manifest.version,
+            "issued": manifest.issued,
             "current": release_id == release.release_id,
             "url": f"/releases/{release_id}/",
         }
@@ -121,12 +147,12 @@ def releases() -> Response:
 @download.route("/releases/<release_id>/")
 def release_index(release_id: str) -> Response:
     manifest, _ = _kept(release_id)
-    files = dict(manifest["files"])  # type: ignore[arg-type]
+    files = {name: _entry(e) for name, e in manifest.files.items()}
     return jsonify(
         {
             "release": release_id,
-            "version": manifest.get("version"),
-            "issued": manifest.get("issued"),
+            "version": manifest.version,
+            "issued": manifest.issued,
             "files": [
                 {
                     "name": name,
@@ -150,9 +176,9 @@ def release_index(release_id: str) -> Response:
 @download.route("/releases/<release_id>/<path:name>")
 def release_file(release_id: str, name: str) -> Response:
     manifest, directory = _kept(release_id)
-    if name != MANIFEST and name not in manifest["files"]:  # type: ignore[operator]
+    if name != MANIFEST and name not in manifest.files:
         raise NotFound(f"release {release_id} has no file '{name}'; see /releases/{release_id}/")
-    path = directory / name  # type: ignore[operator]
+    path = directory / name
     return send_file(path, mimetype=media_type(name), etag=False, conditional=False, max_age=None)
 
 
@@ -184,7 +210,7 @@ def void() -> Response:
 def health() -> Response:
     """OK only when a query process answers a query over the loaded store within 5 s."""
     svc = service()
-    body: dict[str, object] = {"release": svc.release.release_id, "triples": svc.release.manifest["triples"]}
+    body: dict[str, object] = {"release": svc.release.release_id, "triples": svc.release.manifest.triples}
     try:
         probe = svc.executor.run(QueryRequest(HEALTH_PROBE), lambda kind: JSON, timeout=5.0, use_cache=False)
         healthy = json.loads(probe.body).get("boolean") is True
@@ -213,9 +239,9 @@ def version() -> Response:
             "version": version_name,  # the human name of the release, its date (see Citing in the README)
             "issued": issued.isoformat(),
             "versioned_url": f"/releases/{release.release_id}/",
-            "data_sha256": release.manifest["files"]["minsheng.nq"]["sha256"],  # type: ignore[index]
+            "data_sha256": release.manifest.files[DATA_DUMP].sha256,
             "software_version": __version__,
-            "triples": release.manifest["triples"],
+            "triples": release.manifest.triples,
             "data_file": data.name,
             "manifest_sha256": hashlib.sha256((release.dist_dir / MANIFEST).read_bytes()).hexdigest(),
         }

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, render_template, request
 from minsheng.core.errors import NotFound
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import Kind, by_extension
-from minsheng.stores.served import Dataset
+from minsheng.stores.base import Dataset
 from minsheng.web import cite
 from minsheng.web.answers import link, negotiate, raw_response, select, term_cell
 from minsheng.web.service import service

@@ -17,7 +17,7 @@ from minsheng.core.namespaces import sparql_prologue
 from minsheng.core.sparql_text import next_page
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import OFFERS, RDFLIB_FORMATS, Kind
-from minsheng.stores.served import Dataset
+from minsheng.stores.base import Dataset
 from minsheng.web.answers import mark_truncation, negotiate, raw_response, run, table
 from minsheng.web.service import service
 
@@ -150,7 +150,7 @@ def service_description(endpoint_url: str) -> Graph:
     graph.add((dataset, SD.defaultGraph, default_graph))
     graph.add((default_graph, RDF.type, SD.Graph))
     graph.add((default_graph, DCTERMS.description, Literal("the union of all named graphs", lang="en")))
-    graph.add((default_graph, VOID.triples, Literal(int(svc.release.manifest["triples"]))))
+    graph.add((default_graph, VOID.triples, Literal(svc.release.manifest.triples)))
     graph.add((dataset, DCTERMS.source, URIRef(base + "data/")))
     for number, name in enumerate(svc.release.graph_names()):
         named = BNode(f"graph-{number}")
