@@ -21,7 +21,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from minsheng import textindex
+from minsheng.release import textindex
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "gongshu-2024-minsheng"

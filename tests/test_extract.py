@@ -17,7 +17,7 @@ import pyoxigraph
 import pytest
 from rdflib.namespace import RDF
 
-from minsheng import lexicon
+from minsheng.build import lexicon
 from minsheng.build.compile import CodeLists, build_dataset, load_vocabulary
 from minsheng.build.periods import parse_period
 from minsheng.core.config import Settings

@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from minsheng import isolation
+from minsheng.query import isolation
 from support import Server, running_server, wait_until_serving
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"

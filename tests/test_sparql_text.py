@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minsheng import guard
 from minsheng.core.errors import MalformedQuery
 from minsheng.core.sparql_text import MAX_NESTING, QueryTooComplex, read
+from minsheng.query import guard
 
 
 class _Endpoint(http.server.BaseHTTPRequestHandler):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from minsheng import textindex
+from minsheng.release import textindex
 from minsheng.release.textindex import TextSearch
 
 CONTAINS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>

@@ -327,27 +327,25 @@ def extract(root: Path | None, report: Path, year: int | None, output: Path | No
 @ROOT_OPTION
 def coverage(root: Path | None) -> None:
     """Per source text, every number not yet covered by a curated observation's quote, with its sentence."""
-    import csv as csv_module
-
-    from minsheng.build.sources import QUOTE_SEPARATOR
+    from minsheng.build.rows import ObservationRow, read_rows
     from minsheng.extract.assistant import guess_year, uncovered
 
     settings = _settings(root)
     total = 0
+    problems: list[DataProblem] = []
     for text_file in sorted((settings.data_dir / "sources").glob("*.txt")):
         text = text_file.read_text(encoding="utf-8")
         curated = settings.data_dir / "reports" / f"{text_file.stem}.csv"
-        quotes: list[str] = []
-        if curated.exists():
-            with curated.open(encoding="utf-8", newline="") as handle:
-                for row in csv_module.DictReader(handle):
-                    quotes += row["quote"].split(QUOTE_SEPARATOR)
+        rows = read_rows(curated, ObservationRow, problems) if curated.exists() else []
+        quotes = [quote for row in rows for quote in row.quotes]
         missing = uncovered(text, quotes, guess_year(text) or 2000)
         total += len(missing)
         click.echo(f"{text_file.name}: {len(missing)} number(s) not covered by a curated observation")
         for draft, sentence in missing:
             click.echo(f"  {draft.start}-{draft.end} {draft.written}: {sentence}")
     click.echo(f"{total} uncovered in all", err=True)
+    if problems:  # the rows that could be read were counted; the others are errors to fix, like in build
+        _fail(InvalidData(problems))
 
 
 @main.command()

@@ -7,8 +7,6 @@ the number parser reads from the written figure. All problems are collected and 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -19,7 +17,8 @@ from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from minsheng.build import lexicon, numbers
 from minsheng.build.periods import BadPeriod, parse_period
-from minsheng.build.sources import QUOTE_SEPARATOR, ReportFiles, discover_reports, locate
+from minsheng.build.rows import IndicatorRow, ObservationRow, read_rows, read_utf8
+from minsheng.build.sources import ReportFiles, discover_reports, locate
 from minsheng.build.summaries import add_summaries
 from minsheng.core.config import Settings
 from minsheng.core.errors import DataProblem, InvalidData
@@ -41,27 +40,6 @@ from minsheng.core.namespaces import (
 
 SCHEME = URIRef(str(MS) + "scheme/")
 ONTOLOGY_GRAPH = GRAPH["ontology"]
-OBSERVATION_COLUMNS = (
-    "id",
-    "indicator",
-    "region",
-    "period",
-    "value_type",
-    "written",
-    "value",
-    "unit",
-    "qualifier",
-    "about",
-    "part_of",
-    "target",
-    "rank_scope",
-    "quote",
-    "note",
-)
-# Columns a report CSV may add after the required ones (drafts from `minsheng extract` omit them):
-# the report's own categories the figure is filed under, and what the text says about its target.
-OPTIONAL_OBSERVATION_COLUMNS = ("category", "target_status")
-INDICATOR_COLUMNS = ("id", "topics", "label_zh", "label_en", "counted_zh", "counted_en", "definition_en")
 # Which unit a written scale demands (percent → percent, multiple → unitless, fraction → fraction...), from
 # the unit lexicon; a plain figure may have any unit but these.
 SCALE_UNITS = lexicon.scale_units()
@@ -116,19 +94,6 @@ class CodeLists:
         )
 
 
-def read_utf8(path: Path, problems: list[DataProblem]) -> str | None:
-    """A curated file's text; a byte that is not UTF-8 is a problem naming its line, never a traceback."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        problems.append(
-            DataProblem(str(path), f"not valid UTF-8: byte 0x{data[exc.start]:02x} ({exc.reason})", row=line)
-        )
-        return None
-
-
 def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
     text = read_utf8(path, problems)
     if text is None:
@@ -137,32 +102,6 @@ def _parse_turtle(path: Path, into: Graph, problems: list[DataProblem]) -> None:
         into.parse(data=text, format="turtle", publicID=path.as_uri())
     except Exception as exc:  # rdflib raises many parser exception types; all mean the same here
         problems.append(DataProblem(str(path), f"not valid Turtle: {exc}"))
-
-
-def _read_csv(
-    path: Path, columns: tuple[str, ...], problems: list[DataProblem], optional: tuple[str, ...] = ()
-) -> list[tuple[int, dict[str, str]]]:
-    """Rows with their line numbers (the header is line 1); a wrong header is one problem and no rows.
-    The optional columns may follow the required ones (all of them, in order); absent, they read as empty."""
-    text = read_utf8(path, problems)
-    if text is None:
-        return []
-    with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = tuple(reader.fieldnames or ())
-        if header not in (columns, columns + optional):
-            wanted = ",".join(columns) + (f" (then optionally {','.join(optional)})" if optional else "")
-            problems.append(DataProblem(str(path), f"header must be {wanted}", row=1))
-            return []
-        rows = []
-        for row in reader:
-            if None in row or any(value is None for value in row.values()):
-                problems.append(DataProblem(str(path), "wrong number of fields", row=reader.line_num))
-                continue
-            rows.append(
-                (reader.line_num, dict.fromkeys(optional, "") | {k: v.strip() for k, v in row.items()})
-            )
-        return rows
 
 
 def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
@@ -180,8 +119,9 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
     graph.add((indicator_scheme, SKOS.prefLabel, Literal("指标", lang="zh")))
     path = settings.data_dir / "indicators.csv"
     seen: set[str] = set()
-    for line, row in _read_csv(path, INDICATOR_COLUMNS, problems):
-        slug = row["id"]
+    for row in read_rows(path, IndicatorRow, problems):
+        line = row.line
+        slug = row.id
         if not slug or slug in seen or not slug.replace("-", "").isalnum() or slug != slug.lower():
             problems.append(
                 DataProblem(
@@ -197,16 +137,16 @@ def load_vocabulary(settings: Settings, problems: list[DataProblem]) -> Graph:
         graph.add((concept, RDF.type, SKOS.Concept))
         graph.add((concept, SKOS.inScheme, indicator_scheme))
         graph.add((concept, SKOS.notation, Literal(slug)))
-        graph.add((concept, SKOS.prefLabel, Literal(row["label_zh"], lang="zh")))
-        graph.add((concept, SKOS.prefLabel, Literal(row["label_en"], lang="en")))
-        graph.add((concept, SKOS.definition, Literal(row["definition_en"], lang="en")))
-        if row["counted_zh"]:
-            graph.add((concept, MS.countedItem, Literal(row["counted_zh"], lang="zh")))
-        if row["counted_en"]:
-            graph.add((concept, MS.countedItem, Literal(row["counted_en"], lang="en")))
-        if not row["topics"]:
+        graph.add((concept, SKOS.prefLabel, Literal(row.label_zh, lang="zh")))
+        graph.add((concept, SKOS.prefLabel, Literal(row.label_en, lang="en")))
+        graph.add((concept, SKOS.definition, Literal(row.definition_en, lang="en")))
+        if row.counted_zh:
+            graph.add((concept, MS.countedItem, Literal(row.counted_zh, lang="zh")))
+        if row.counted_en:
+            graph.add((concept, MS.countedItem, Literal(row.counted_en, lang="en")))
+        if not row.topics:
             problems.append(DataProblem(str(path), "an indicator needs a topic", row=line, column="topics"))
-        for topic in row["topics"].split():
+        for topic in row.topics.split():
             if topic not in topics:
                 problems.append(DataProblem(str(path), f"unknown topic {topic!r}", row=line, column="topics"))
                 continue
@@ -283,14 +223,15 @@ class ReportCompiler:
         self._resolve_named_thing_quotes()
         self._describe_dataset()
         self.categories = self._report_categories()
-        rows = _read_csv(self.report.csv, OBSERVATION_COLUMNS, self.problems, OPTIONAL_OBSERVATION_COLUMNS)
-        ids = {row["id"] for _, row in rows}
+        rows = read_rows(self.report.csv, ObservationRow, self.problems)
+        ids = {row.id for row in rows}
         seen: set[str] = set()
-        for line, row in rows:
-            if row["id"] in seen:
-                self.problem(f"observation id {row['id']!r} is repeated", line, "id")
+        for row in rows:
+            line = row.line
+            if row.id in seen:
+                self.problem(f"observation id {row.id!r} is repeated", line, "id")
                 continue
-            seen.add(row["id"])
+            seen.add(row.id)
             self._observation(line, row, ids)
 
     # -- provenance ---------------------------------------------------------------------------------------
@@ -364,25 +305,25 @@ class ReportCompiler:
             return None
         return table[value]
 
-    def _observation(self, line: int, row: dict[str, str], ids: set[str]) -> None:
-        obs = DATA[f"{self.report.slug}/obs/{row['id']}"]
-        indicator = self._code(self.codes.indicators, row["indicator"], "indicator", line, "indicator")
-        region = self._code(self.codes.regions, row["region"], "region code", line, "region")
-        value_type = self._code(self.codes.value_types, row["value_type"], "value type", line, "value_type")
-        unit = self._code(self.codes.units, row["unit"], "unit", line, "unit")
-        qualifier = self._code(self.codes.qualifiers, row["qualifier"], "qualifier", line, "qualifier")
+    def _observation(self, line: int, row: ObservationRow, ids: set[str]) -> None:
+        obs = DATA[f"{self.report.slug}/obs/{row.id}"]
+        indicator = self._code(self.codes.indicators, row.indicator, "indicator", line, "indicator")
+        region = self._code(self.codes.regions, row.region, "region code", line, "region")
+        value_type = self._code(self.codes.value_types, row.value_type, "value type", line, "value_type")
+        unit = self._code(self.codes.units, row.unit, "unit", line, "unit")
+        qualifier = self._code(self.codes.qualifiers, row.qualifier, "qualifier", line, "qualifier")
         try:
-            period = parse_period(row["period"])
+            period = parse_period(row.period)
         except BadPeriod as exc:
             self.problem(str(exc), line, "period")
             period = None
         try:
-            value = Decimal(row["value"])
+            value = Decimal(row.value)
         except InvalidOperation:
-            self.problem(f"value {row['value']!r} is not a number", line, "value")
+            self.problem(f"value {row.value!r} is not a number", line, "value")
             return
-        quotes = row["quote"].split(QUOTE_SEPARATOR)
-        written_forms = row["written"].split(QUOTE_SEPARATOR)
+        quotes = row.quotes
+        written_forms = row.written_forms
         if len(written_forms) == 1:
             written_forms *= len(quotes)
         if len(written_forms) != len(quotes):
@@ -390,15 +331,13 @@ class ReportCompiler:
             return
         for quote, written in zip(quotes, written_forms, strict=True):
             self._check_figure(line, row, value, quote, written)
-        rank_scope = row["rank_scope"]
-        if row["value_type"] == "rank" and not rank_scope:
+        rank_scope = row.rank_scope
+        if row.value_type == "rank" and not rank_scope:
             self.problem("a rank needs rank_scope (the region it is a rank within)", line, "rank_scope")
-        for column in ("part_of", "target"):
-            if row[column] and row[column] not in ids:
+        for column, named in (("part_of", row.part_of), ("target", row.target)):
+            if named and named not in ids:
                 self.problem(
-                    f"{column} names {row[column]!r}, which is not an observation of this report",
-                    line,
-                    column,
+                    f"{column} names {named!r}, which is not an observation of this report", line, column
                 )
         if None in (indicator, region, value_type, unit, qualifier, period):
             return
@@ -411,21 +350,21 @@ class ReportCompiler:
             self.reference.add(triple)
         g.add((obs, MS.indicator, indicator))
         g.add((obs, MS.valueType, value_type))
-        datatype = XSD.decimal if "." in row["value"] else XSD.integer
-        g.add((obs, SDMX_MEASURE.obsValue, Literal(row["value"], datatype=datatype)))
+        datatype = XSD.decimal if "." in row.value else XSD.integer
+        g.add((obs, SDMX_MEASURE.obsValue, Literal(row.value, datatype=datatype)))
         g.add((obs, SDMX_ATTRIBUTE.unitMeasure, unit))
         g.add((obs, MS.valueQualifier, qualifier))
         for written in dict.fromkeys(written_forms):
             g.add((obs, MS.writtenAs, Literal(written, lang="zh")))
-        if row["qualifier"] in numbers.LOWER_BOUND_QUALIFIERS:
-            g.add((obs, MS.lowerBound, Literal(row["value"], datatype=datatype)))
-        if row["qualifier"] in numbers.UPPER_BOUND_QUALIFIERS:
-            g.add((obs, MS.upperBound, Literal(row["value"], datatype=datatype)))
+        if row.qualifier in numbers.LOWER_BOUND_QUALIFIERS:
+            g.add((obs, MS.lowerBound, Literal(row.value, datatype=datatype)))
+        if row.qualifier in numbers.UPPER_BOUND_QUALIFIERS:
+            g.add((obs, MS.upperBound, Literal(row.value, datatype=datatype)))
         if rank_scope:
             scope = self._code(self.codes.regions, rank_scope, "region code", line, "rank_scope")
             if scope is not None:
                 g.add((obs, MS.rankScope, scope))
-        for thing in row["about"].split():
+        for thing in row.about.split():
             thing_iri = ID[thing]
             if (thing_iri, RDF.type, None) not in g:
                 self.problem(
@@ -434,13 +373,13 @@ class ReportCompiler:
                     "about",
                 )
             g.add((obs, MS.about, thing_iri))
-        if row["part_of"]:
-            g.add((obs, MS.partOf, DATA[f"{self.report.slug}/obs/{row['part_of']}"]))
-        if row["target"]:
-            g.add((obs, MS.target, DATA[f"{self.report.slug}/obs/{row['target']}"]))
-        if row["note"]:
-            g.add((obs, RDFS.comment, Literal(row["note"], lang="en")))
-        for category in row["category"].split():
+        if row.part_of:
+            g.add((obs, MS.partOf, DATA[f"{self.report.slug}/obs/{row.part_of}"]))
+        if row.target:
+            g.add((obs, MS.target, DATA[f"{self.report.slug}/obs/{row.target}"]))
+        if row.note:
+            g.add((obs, RDFS.comment, Literal(row.note, lang="en")))
+        for category in row.category.split():
             concept = self.categories.get(category)
             if concept is None:
                 self.problem(
@@ -451,9 +390,9 @@ class ReportCompiler:
                 )
                 continue
             g.add((obs, MS.category, concept))
-        if row["target_status"]:
+        if row.target_status:
             status = self._code(
-                self.codes.target_statuses, row["target_status"], "target status", line, "target_status"
+                self.codes.target_statuses, row.target_status, "target status", line, "target_status"
             )
             if status is not None:
                 g.add((obs, MS.targetStatus, status))
@@ -466,7 +405,7 @@ class ReportCompiler:
         for quote in quotes:
             self._cite(obs, quote)
 
-    def _check_figure(self, line: int, row: dict[str, str], value: Decimal, quote: str, written: str) -> None:
+    def _check_figure(self, line: int, row: ObservationRow, value: Decimal, quote: str, written: str) -> None:
         if not locate(self.report.text, quote, 0):
             self.problem(f"quote is not in {self.report.text_file.name}: {quote}", line, "quote")
         if written not in quote:
@@ -478,27 +417,24 @@ class ReportCompiler:
             return
         if parsed.value != value:
             self.problem(
-                f"value {row['value']} contradicts the text: {written!r} reads as "
-                f"{parsed.value.normalize():f}",
+                f"value {row.value} contradicts the text: {written!r} reads as {parsed.value.normalize():f}",
                 line,
                 "value",
             )
-        if parsed.qualifier != row["qualifier"]:
+        if parsed.qualifier != row.qualifier:
             self.problem(
-                f"qualifier {row['qualifier']!r} contradicts the text: {written!r} reads as "
+                f"qualifier {row.qualifier!r} contradicts the text: {written!r} reads as "
                 f"{parsed.qualifier!r}",
                 line,
                 "qualifier",
             )
         expected_unit = SCALE_UNITS.get(parsed.scale)
-        if expected_unit and row["unit"] != expected_unit:
+        if expected_unit and row.unit != expected_unit:
             self.problem(
-                f"unit {row['unit']!r} contradicts the text: {written!r} is in {expected_unit}", line, "unit"
+                f"unit {row.unit!r} contradicts the text: {written!r} is in {expected_unit}", line, "unit"
             )
-        if not expected_unit and row["unit"] in SCALE_UNITS.values() and row["value_type"] != "rank":
-            self.problem(
-                f"unit {row['unit']!r} needs the text to say so ({written!r} does not)", line, "unit"
-            )
+        if not expected_unit and row.unit in SCALE_UNITS.values() and row.value_type != "rank":
+            self.problem(f"unit {row.unit!r} needs the text to say so ({written!r} does not)", line, "unit")
 
 
 class ObservationLabels:

@@ -37,9 +37,10 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from minsheng.build.compile import OBSERVATION_COLUMNS, OPTIONAL_OBSERVATION_COLUMNS
 from minsheng.build.lexicon import not_quantities, scale_units, time_bases, unit_by_code, unit_words
 from minsheng.build.numbers import AFTER_UNIT, CHINESE_NUMERAL_CHARS, NotAQuantity, parse_quantity
+from minsheng.build.rows import OBSERVATION_COLUMNS, OPTIONAL_OBSERVATION_COLUMNS, IndicatorRow, read_rows
+from minsheng.core.errors import DataProblem, InvalidData
 
 # 1,260 (a thousands separator: three digits after each comma) or 12.5
 ARABIC = r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:[.．][0-9]+)?|[0-9０-９]+(?:[.．][0-9０-９]+)?"
@@ -738,9 +739,13 @@ def guess_year(text: str) -> int | None:
 
 
 def read_indicators(path: Path) -> dict[str, Indicator]:
-    """Indicator id → its Chinese label and counted item, from data/indicators.csv."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {row["id"]: Indicator(row["label_zh"], row["counted_zh"]) for row in csv.DictReader(handle)}
+    """Indicator id → its Chinese label and counted item, from data/indicators.csv; InvalidData if the file
+    is not well formed (the build would refuse it too)."""
+    problems: list[DataProblem] = []
+    rows = read_rows(path, IndicatorRow, problems)
+    if problems:
+        raise InvalidData(problems)
+    return {row.id: Indicator(row.label_zh, row.counted_zh) for row in rows}
 
 
 def uncovered(text: str, quotes: Iterable[str], year: int) -> list[tuple[Draft, str]]:

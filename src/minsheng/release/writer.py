@@ -30,20 +30,20 @@ from minsheng.core.files import replace_directory
 from minsheng.core.namespaces import DATA, GRAPH, PREFIXES, QB
 from minsheng.release import textindex
 from minsheng.release.export import (
-    CITATIONS_CSV,
-    CONTEXT,
-    OBSERVATIONS_CSV,
-    OBSERVATIONS_METADATA,
     citations_csv,
     jsonld_context,
     observations_csv,
     observations_metadata,
 )
 from minsheng.release.manifest import (
+    CITATIONS_CSV,
     COMPRESSED,
+    CONTEXT,
     DUMPS,
     GZIP,
     MANIFEST,
+    OBSERVATIONS_CSV,
+    OBSERVATIONS_METADATA,
     PUBLISHER_NAME,
     FileEntry,
     Manifest,
