@@ -1,6 +1,6 @@
 """The attacks of issue 13 against a real `minsheng serve`, each bounded in time, while other clients probe.
 
-    .venv/bin/python bench/hostile.py [--seconds 10] [--root .]
+    .venv/bin/python bench/hostile.py [--seconds 10] [--dist dist]
 
 Starts the server on a free port of 127.0.0.1 (the release in dist/), then, one phase at a time: server-side
 fetching in every spelling (a listener counts the connections that reach it), 1,000 idle keep-alive sockets
@@ -261,7 +261,7 @@ def crash_flood(port: int, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each attack phase")
-    parser.add_argument("--root", type=Path, default=ROOT)
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the release to serve")
     arguments = parser.parse_args()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -271,8 +271,8 @@ def main() -> None:
         "-m",
         "minsheng.cli",
         "serve",
-        "--root",
-        str(arguments.root),
+        "--dist",
+        str(arguments.dist),
         "--port",
         str(port),
     ]

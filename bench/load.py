@@ -55,7 +55,7 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}"
     log = open(ROOT / "bench" / "load-server.log", "wb")  # noqa: SIM115 - closed below, after the server
     server = subprocess.Popen(
-        [sys.executable, "-m", "minsheng.cli", "serve", "--root", str(ROOT), "--port", str(port)],
+        [sys.executable, "-m", "minsheng.cli", "serve", "--dist", str(ROOT / "dist"), "--port", str(port)],
         stdout=log,
         stderr=subprocess.STDOUT,
     )

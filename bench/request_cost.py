@@ -44,7 +44,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="repeats of each measurement")
     options = parser.parse_args()
-    settings = Settings(root=ROOT)
+    settings = Settings(dist=ROOT / "dist")
     if not (settings.dist_dir / "manifest.json").exists():
         print("build the real release first: make build", file=sys.stderr)
         return 2

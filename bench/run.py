@@ -240,7 +240,7 @@ def server(command: list[str], ready_path: str, env: dict[str, str] | None = Non
 
 
 def minsheng_server(*extra: str) -> list[str]:
-    return [PYTHON, "-m", "minsheng.cli", "serve", "--root", str(ROOT), "--port", "{port}", *extra]
+    return [PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(ROOT / "dist"), "--port", "{port}", *extra]
 
 
 @dataclass(frozen=True)
@@ -337,7 +337,7 @@ def scale_benchmark(size: int, repeats: int, pyshacl_max: int, releases: Path) -
     generated = run_step([PYTHON, str(BENCH / "generate.py"), "--triples", str(size), "--out", str(dist)])
     stored, _ = step_json("store", str(dist), str(store_dir))
     quads = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["triples"]
-    validate = [PYTHON, "-m", "minsheng.cli", "validate", "--root", str(ROOT), "--release", str(dist)]
+    validate = [PYTHON, "-m", "minsheng.cli", "validate", "--release", str(dist)]
     validated = run_step([*validate, "--engine", "sparql"])
     by_pyshacl = run_step([*validate, "--engine", "pyshacl"]) if size <= pyshacl_max else None
     loaded, load = step_json("load", str(dist))

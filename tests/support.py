@@ -155,3 +155,28 @@ def canned_paths(queries_dir: Path) -> list[str]:
             f"/queries/{name}.{extension}?{urllib.parse.urlencode(query.example.get('parameters') or {})}"
         )
     return paths
+
+
+def assert_example_answers(query, client) -> None:
+    """A canned query's example (its header's `example:`) answers as the header says, through the app."""
+    import json
+
+    import pyoxigraph
+
+    parameters = dict(query.example.get("parameters") or {})
+    extension = "nt" if query.form in ("CONSTRUCT", "DESCRIBE") else "json"
+    response = client.get(f"/queries/{query.name}.{extension}", query_string=parameters)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    if extension == "nt":
+        rows = list(pyoxigraph.parse(response.data, format=pyoxigraph.RdfFormat.N_TRIPLES))
+        assert len(rows) >= query.example.get("min_rows", 1)
+        return
+    bindings = json.loads(response.data)["results"]["bindings"]
+    assert len(bindings) >= query.example.get("min_rows", 1)
+    values = [{k: v["value"] for k, v in b.items()} for b in bindings]
+    for wanted in query.example.get("includes") or []:
+        wanted = {k: str(v) for k, v in wanted.items()}
+        assert any(wanted.items() <= row.items() for row in values), f"{query.name}: no row has {wanted}"
+    for parameter in query.parameters:  # a bound parameter is projected, so every row shows its value
+        if parameter.name in parameters and values:
+            assert all(row.get(parameter.name) for row in values), query.name

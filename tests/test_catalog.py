@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from minsheng.core.errors import InvalidData, ParameterError
 from minsheng.core.sparql_text import bind_values
 from minsheng.query.catalog import TYPES, CannedQuery, Parameter, load_catalog, parse_query_file
-from support import CURATED
+from support import CURATED, assert_example_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(CURATED / "queries")
@@ -41,23 +41,7 @@ def test_query_is_complete(query: CannedQuery) -> None:
 def test_example_gives_its_answer(query: CannedQuery, client) -> None:
     if query.example.get("federated"):
         pytest.skip("a federated query: its example runs against a Wikidata-shaped server in test_linking.py")
-    parameters = dict(query.example.get("parameters") or {})
-    extension = "nt" if query.form in ("CONSTRUCT", "DESCRIBE") else "json"
-    response = client.get(f"/queries/{query.name}.{extension}", query_string=parameters)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    if extension == "nt":
-        rows = list(pyoxigraph.parse(response.data, format=pyoxigraph.RdfFormat.N_TRIPLES))
-        assert len(rows) >= query.example.get("min_rows", 1)
-        return
-    bindings = json.loads(response.data)["results"]["bindings"]
-    assert len(bindings) >= query.example.get("min_rows", 1)
-    values = [{k: v["value"] for k, v in b.items()} for b in bindings]
-    for wanted in query.example.get("includes") or []:
-        wanted = {k: str(v) for k, v in wanted.items()}
-        assert any(wanted.items() <= row.items() for row in values), f"no row has {wanted}"
-    for parameter in query.parameters:  # a bound parameter is projected, so every row shows its value
-        if parameter.name in parameters and values:
-            assert all(row.get(parameter.name) for row in values)
+    assert_example_answers(query, client)
 
 
 def test_every_parameter_type_binds_a_typed_term() -> None:

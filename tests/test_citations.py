@@ -183,25 +183,25 @@ def test_versioned_urls_outlive_the_next_release(
     first_void = (settings.dist_dir / "void.ttl").read_bytes()
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1733097600")  # a day later: a new release
     second = write_release(dataset, settings)
-    assert first["release"] != second["release"] and second["version"] == "2024-12-02"
+    assert first.release != second.release and second.version == "2024-12-02"
 
     client = create_app(settings).test_client()
     listing = client.get("/releases/").get_json()["releases"]
     assert [(r["release"], r["version"], r["current"]) for r in listing] == [
-        (second["release"], "2024-12-02", True),
-        (first["release"], "2024-12-01", False),
+        (second.release, "2024-12-02", True),
+        (first.release, "2024-12-01", False),
     ]
-    old = client.get(f"/releases/{first['release']}/void.ttl")
+    old = client.get(f"/releases/{first.release}/void.ttl")
     assert old.status_code == 200 and old.data == first_void != (settings.dist_dir / "void.ttl").read_bytes()
-    nq = client.get(f"/releases/{first['release']}/minsheng.nq")
+    nq = client.get(f"/releases/{first.release}/minsheng.nq")
     assert nq.data == first_nq
-    assert hashlib.sha256(nq.data).hexdigest() == first["files"]["minsheng.nq"]["sha256"]
-    files = client.get(f"/releases/{first['release']}/").get_json()["files"]
-    assert {f["name"] for f in files} == set(first["files"]) | {"manifest.json"}
+    assert hashlib.sha256(nq.data).hexdigest() == first.files["minsheng.nq"].sha256
+    files = client.get(f"/releases/{first.release}/").get_json()["files"]
+    assert {f["name"] for f in files} == set(first.files) | {"manifest.json"}
     current = client.get("/download/", headers={"Accept": "application/json"}).get_json()
     assert current["version"] == "2024-12-02"
-    assert all(f["versioned_url"] == f"/releases/{second['release']}/{f['name']}" for f in current["files"])
-    assert client.get(f"/releases/{second['release']}/minsheng.nq").data == nq.data  # same data, new date
+    assert all(f["versioned_url"] == f"/releases/{second.release}/{f['name']}" for f in current["files"])
+    assert client.get(f"/releases/{second.release}/minsheng.nq").data == nq.data  # same data, new date
     assert client.get("/releases/0123456789abcdef/minsheng.nq").status_code == 404
-    assert client.get(f"/releases/{first['release']}/../../pyproject.toml").status_code == 404
+    assert client.get(f"/releases/{first.release}/../../pyproject.toml").status_code == 404
     assert client.get("/releases/..%2F/minsheng.nq").status_code != 200

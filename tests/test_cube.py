@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from minsheng.core.namespaces import DATA, MS, QB, SDMX_DIMENSION
 from minsheng.validate.shapes import _ic_files, failed_integrity_constraints, graph_store, union_graph
+from support import CURATED
 
-QB_IC = Path(__file__).resolve().parents[1] / "ontology" / "qb-ic"
+QB_IC = CURATED / "ontology" / "qb-ic"
 
 
 def test_all_twenty_one_constraints_are_run() -> None:
@@ -52,10 +51,8 @@ def test_observation_without_its_measure_trips_ic_14(dataset) -> None:
     assert "IC-14" in failed_integrity_constraints(graph_store(graph), QB_IC)
 
 
-def test_each_report_is_its_own_data_set(dataset) -> None:
+def test_each_report_is_its_own_data_set(dataset, settings) -> None:
     graph = union_graph(dataset)
-    assert set(graph.subjects(RDF.type, QB.DataSet)) == {
-        DATA["hangzhou-2024-minsheng"],
-        DATA["gongshu-2024-minsheng"],
-    }
+    reports = {DATA[path.stem] for path in (settings.data_dir / "reports").glob("*.csv")}
+    assert set(graph.subjects(RDF.type, QB.DataSet)) == reports
     assert all(graph.value(ds, QB.structure) == MS.dsd for ds in graph.subjects(RDF.type, QB.DataSet))

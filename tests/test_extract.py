@@ -446,7 +446,7 @@ def test_every_unit_the_extractor_knows_is_one_the_build_accepts(dev_scores: Sco
     """The unit lexicon is the build's unit code list: same codes, same IRIs, QUDT or local, and each
     local unit defined; every unit drafted on the development set is in it."""
     problems: list = []
-    codes = CodeLists.from_graph(load_vocabulary(Settings(root=ROOT), problems)).units
+    codes = CodeLists.from_graph(load_vocabulary(Settings(), problems)).units
     assert problems == []
     assert {unit.code: unit.iri for unit in lexicon.units()} == codes
     for unit in lexicon.units():

@@ -220,12 +220,16 @@ def test_the_csvw_export_turns_back_into_the_same_rdf(release_dir: Path, store: 
     assert _canonical(converted) == _canonical(expected)
 
 
-def test_the_csv_has_labels_codes_and_quotes(release_dir: Path) -> None:
+def test_the_csv_has_labels_codes_and_quotes(release_dir: Path, store: pyoxigraph.Store) -> None:
     import csv
 
     with (release_dir / "minsheng-observations.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == 155
+    observations = (
+        "SELECT DISTINCT ?o WHERE { GRAPH ?g { ?o a <http://purl.org/linked-data/cube#Observation> } }"
+    )
+    assert {r["obs"] for r in rows} == {row["o"].value for row in store.query(observations)}
+    assert len(rows) == len({r["obs"] for r in rows})  # one row per figure
     lift = next(r for r in rows if r["obs"].endswith("gongshu-2024-minsheng/obs/lift-retrofit"))
     assert lift["region_zh"] == "拱墅区" and lift["indicator_en"].startswith("Lifts")
     assert lift["value"] == "203" and lift["unit"] == "num" and lift["qualifier"] == "exact"

@@ -14,9 +14,10 @@ from rdflib.namespace import RDF
 
 from minsheng.core.namespaces import SH
 from minsheng.validate.shapes import shape_results, union_graph
+from support import CURATED
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shapes"
-ONTOLOGY = Path(__file__).resolve().parents[1] / "ontology"
+ONTOLOGY = CURATED / "ontology"
 SHAPE_FILES = (ONTOLOGY / "shapes.ttl", ONTOLOGY / "shapes-recommended.ttl")
 CASES = sorted((FIXTURES / "invalid").glob("*.ru"))
 

@@ -23,6 +23,7 @@ from minsheng.build.summaries import add_summaries
 from minsheng.core.config import Settings
 from minsheng.core.errors import DataProblem, InvalidData
 from minsheng.core.namespaces import (
+    BASE,
     DATA,
     GRAPH,
     ID,
@@ -208,7 +209,7 @@ class ReportCompiler:
         self.problems = problems
         self.report_iri = ID[f"report/{report.slug}"]
         self.dataset_iri = DATA[report.slug]
-        self.text_iri = URIRef(f"{settings.base_iri}download/sources/{report.slug}.txt")
+        self.text_iri = URIRef(f"{BASE}download/sources/{report.slug}.txt")
 
     def problem(
         self, message: str, row: int | None = None, column: str | None = None, file: Path | None = None

@@ -7,12 +7,11 @@ models it, or none with a note saying why; quoted phrases that are not names are
 `not-a-name`, with the reason. The script finds every quoted phrase (“…”, ‘…’, 《…》) in the text and checks
 that the list accounts for it, that every listed name occurs in the text and that every resource exists.
 
-    .venv/bin/python -m minsheng.names
+    .venv/bin/python -m minsheng.build.names [ROOT]
 """
 
 from __future__ import annotations
 
-import csv
 import re
 import sys
 from dataclasses import dataclass
@@ -21,10 +20,12 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from minsheng.build.rows import NameRow, read_rows
 from minsheng.build.sources import discover_reports
 from minsheng.core.config import Settings
+from minsheng.core.errors import DataProblem, InvalidData
+from minsheng.core.namespaces import BASE
 
-NAME_COLUMNS = ("name", "kind", "thing", "note")
 NOT_A_NAME = "not-a-name"
 QUOTED = re.compile(r"“[^”]{1,60}”|‘[^’]{1,20}’|《[^》]{1,60}》")
 
@@ -50,25 +51,25 @@ def quoted_phrases(text: str) -> list[str]:
     return list(dict.fromkeys(QUOTED.findall(text)))
 
 
-def measure(text: str, rows: list[dict[str, str]], graph: Graph, base: str, report: str) -> Names:
-    listed = [row["name"] for row in rows]
-    names = [row for row in rows if row["kind"] != NOT_A_NAME]
+def measure(text: str, rows: list[NameRow], graph: Graph, base: str, report: str) -> Names:
+    listed = [row.name for row in rows]
+    names = [row for row in rows if row.kind != NOT_A_NAME]
     modelled, unmodelled, dangling = [], [], []
     for row in names:
-        thing = URIRef(base + row["thing"]) if row["thing"] else None
+        thing = URIRef(base + row.thing) if row.thing else None
         if thing is None:
-            unmodelled.append((row["name"], row["note"]))
+            unmodelled.append((row.name, row.note))
         elif (thing, RDF.type, None) in graph:
-            modelled.append(row["name"])
+            modelled.append(row.name)
         else:
-            dangling.append((row["name"], row["thing"]))
+            dangling.append((row.name, row.thing))
 
     def accounted(phrase: str) -> bool:
         return any(phrase in name or (len(name) > 1 and name in phrase) for name in listed)
 
     return Names(
         report,
-        tuple(row["name"] for row in names),
+        tuple(row.name for row in names),
         tuple(modelled),
         tuple(unmodelled),
         tuple(p for p in quoted_phrases(text) if not accounted(p)),
@@ -77,12 +78,13 @@ def measure(text: str, rows: list[dict[str, str]], graph: Graph, base: str, repo
     )
 
 
-def read_names(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != NAME_COLUMNS:
-            raise ValueError(f"{path}: header must be {','.join(NAME_COLUMNS)}")
-        return [{k: (v or "").strip() for k, v in row.items()} for row in reader]
+def read_names(path: Path) -> list[NameRow]:
+    """A report's names list; InvalidData naming the file and line of every malformed row."""
+    problems: list[DataProblem] = []
+    rows = read_rows(path, NameRow, problems)
+    if problems:
+        raise InvalidData(problems)
+    return rows
 
 
 def measure_all(settings: Settings, graph: Graph) -> list[Names]:
@@ -91,14 +93,16 @@ def measure_all(settings: Settings, graph: Graph) -> list[Names]:
     for report in discover_reports(settings.data_dir):
         path = settings.data_dir / "names" / f"{report.slug}.csv"
         rows = read_names(path) if path.exists() else []
-        results.append(measure(report.text, rows, graph, settings.base_iri, report.slug))
+        results.append(measure(report.text, rows, graph, BASE, report.slug))
     return results
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m minsheng.build.names [ROOT]`: the bundled sources, or the project directory ROOT."""
     from minsheng.build.compile import build_dataset
 
-    settings = Settings()
+    args = sys.argv[1:] if argv is None else argv
+    settings = Settings(root=Path(args[0]).resolve()) if args else Settings()
     dataset = build_dataset(settings)
     graph = Graph()
     for context in dataset.graphs():

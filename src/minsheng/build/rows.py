@@ -1,10 +1,12 @@
-"""The one reader of curated rows: a report's observations (data/reports/SLUG.csv) and the indicator code list
-(data/indicators.csv), as typed, frozen rows with their line numbers.
+"""The one reader of curated rows: a report's observations (data/reports/SLUG.csv), the indicator code list
+(data/indicators.csv) and a report's proper names (data/names/SLUG.csv), as typed, frozen rows with their
+line numbers.
 
-The build compiles them, the extraction assistant writes drafts with the same columns and `minsheng
-coverage` reads their quotes; all three read them here, so a header or a field count is checked one way.
-A wrong header, a wrong number of fields or a byte that is not UTF-8 is a DataProblem naming the file and
-line, never a traceback; the rows that are well formed are still returned, so one run reports every problem.
+The build compiles them, the extraction assistant writes drafts with the same columns, `minsheng coverage`
+reads their quotes and the names inventory (build.names) its lists: all of them read here, so a header or a
+field count is checked one way. A wrong header, a wrong number of fields or a byte that is not UTF-8 is a
+DataProblem naming the file and line, never a traceback; the rows that are well formed are still returned,
+so one run reports every problem.
 """
 
 from __future__ import annotations
@@ -66,16 +68,32 @@ class IndicatorRow:
     definition_en: str
 
 
-Row = TypeVar("Row", ObservationRow, IndicatorRow)
-_OPTIONAL = {ObservationRow: ("category", "target_status"), IndicatorRow: ()}
+@dataclass(frozen=True)
+class NameRow:
+    """One proper name of a report text (data/names/SLUG.csv) and the resource that models it, if any."""
+
+    line: int
+    name: str
+    kind: str  # what sort of thing it names, or not-a-name for a quoted phrase that is none
+    thing: str  # the resource's path under the base IRI; empty when it is not modelled
+    note: str  # why not, when it is not
 
 
-def columns(row_type: type[ObservationRow] | type[IndicatorRow]) -> tuple[str, ...]:
+Row = TypeVar("Row", ObservationRow, IndicatorRow, NameRow)
+RowType = type[ObservationRow] | type[IndicatorRow] | type[NameRow]
+_OPTIONAL: dict[RowType, tuple[str, ...]] = {
+    ObservationRow: ("category", "target_status"),
+    IndicatorRow: (),
+    NameRow: (),
+}
+
+
+def columns(row_type: RowType) -> tuple[str, ...]:
     """The header a file of these rows has, required columns first."""
     return tuple(f.name for f in fields(row_type) if f.name != "line")
 
 
-def required_columns(row_type: type[ObservationRow] | type[IndicatorRow]) -> tuple[str, ...]:
+def required_columns(row_type: RowType) -> tuple[str, ...]:
     optional = _OPTIONAL[row_type]
     return tuple(name for name in columns(row_type) if name not in optional)
 

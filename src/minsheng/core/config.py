@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from minsheng.core.namespaces import BASE
-
 
 def bundled_root() -> Path:
     """The curated sources that ship inside the package (data/, ontology/, queries/).
@@ -26,7 +24,6 @@ class Settings:
     # Where the release is written and read (`--dist`). None: ROOT/dist for a project of one's own, and
     # ./dist (the working directory) for the bundled sources, which may sit in a read-only site-packages.
     dist: Path | None = None
-    base_iri: str = BASE
     context_chars: int = 16  # characters of prefix and suffix kept with every quote
     cache_max_age: int = (
         300  # seconds a client or proxy may reuse a GET response (ETags make revalidation cheap)

@@ -27,7 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, VOID, XSD
 from minsheng import __version__
 from minsheng.core.config import Settings
 from minsheng.core.files import replace_directory
-from minsheng.core.namespaces import DATA, GRAPH, PREFIXES, QB
+from minsheng.core.namespaces import BASE, DATA, GRAPH, PREFIXES, QB
 from minsheng.release import textindex
 from minsheng.release.export import (
     citations_csv,
@@ -141,7 +141,7 @@ def serialise(dataset: Dataset, context: dict[str, object] | None = None) -> dic
 def void_description(dataset: Dataset, settings: Settings, issued: date | None = None) -> Graph:
     """VoID + DCAT for the whole release and each report's data set, with counts and dumps; with its date,
     version name and publisher when issued is given (what a citation needs)."""
-    base = settings.base_iri
+    base = BASE
     void = Graph()
     _bind(void)
     void.bind("foaf", FOAF)

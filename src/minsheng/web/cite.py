@@ -17,6 +17,7 @@ from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from minsheng.core.errors import MinshengError
+from minsheng.core.namespaces import BASE
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import OFFERS, Kind
 from minsheng.release.citation import FORMATS, Citation, format_name, render, text
@@ -59,7 +60,7 @@ def release_identity() -> tuple[str, str, date]:
 def versioned_url(name: str = "") -> str:
     """The URL of a file of the served release that stays valid after later releases."""
     release_id, _, _ = release_identity()
-    return f"{service().settings.base_iri}releases/{release_id}/{name}"
+    return f"{BASE}releases/{release_id}/{name}"
 
 
 def requested_format(format_name_given: str | None = None) -> str | None:
@@ -82,7 +83,6 @@ def requested_format(format_name_given: str | None = None) -> str | None:
 
 def citation_for(iri: str) -> Citation | None:
     """The citation of the release, a data set or a figure; None for anything else."""
-    svc = service()
     release_id, version, issued = release_identity()
     common = {
         "issued": issued,
@@ -90,7 +90,7 @@ def citation_for(iri: str) -> Citation | None:
         "release_id": release_id,
         "publisher": PUBLISHER_NAME,
     }
-    if iri == svc.settings.base_iri + "data/":
+    if iri == BASE + "data/":
         return Citation(
             iri=iri, title=RELEASE_TITLE, genre="data set", url=versioned_url(), language="zh", **common
         )
@@ -140,5 +140,5 @@ def box(citation: Citation) -> dict[str, object]:
 
 def template_context() -> dict[str, object]:
     """Every page's default "Cite this" box: the release (a resource page shows its own instead)."""
-    release = citation_for(service().settings.base_iri + "data/")
+    release = citation_for(BASE + "data/")
     return {"release_citation": box(release) if release is not None else None}

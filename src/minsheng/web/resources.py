@@ -14,6 +14,7 @@ import pyoxigraph
 from flask import Blueprint, Response, render_template, request
 
 from minsheng.core.errors import NotFound
+from minsheng.core.namespaces import BASE
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import Kind, by_extension
 from minsheng.stores.base import Dataset
@@ -191,7 +192,7 @@ def dereference(path: str) -> Response:
     """The description of base + path, in the negotiated format; 404 when nothing describes it."""
     svc = service()
     path, format_name = _split_extension(path)
-    iri = svc.settings.base_iri + path
+    iri = BASE + path
     try:
         resource = pyoxigraph.NamedNode(iri)
     except ValueError as exc:  # the path holds characters no IRI may contain (spaces, NUL, <, >...)
@@ -264,7 +265,7 @@ def ontology() -> Response:
     svc = service()
     fmt = negotiate(Kind.GRAPH)
     if not fmt.is_html:
-        graph_iri = pyoxigraph.NamedNode(svc.settings.base_iri + "graph/ontology")
+        graph_iri = pyoxigraph.NamedNode(BASE + "graph/ontology")
         answer = svc.executor.run(QueryRequest(DESCRIBE_GRAPH, (("graph", graph_iri),)), lambda kind: fmt)
         return raw_response(answer)
     text = "PREFIX dct: <http://purl.org/dc/terms/>\n" + ONTOLOGY_TERMS
@@ -274,7 +275,7 @@ def ontology() -> Response:
             {
                 "iri": row["term"]["value"],
                 "href": link(row["term"]["value"]),
-                "name": row["term"]["value"].removeprefix(svc.settings.base_iri + "def/"),
+                "name": row["term"]["value"].removeprefix(BASE + "def/"),
                 "label": row.get("label", {}).get("value", ""),
                 "comment": row.get("comment", {}).get("value", ""),
             }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from minsheng.core.config import Settings
+from minsheng.core.namespaces import BASE
 from minsheng.query.catalog import CannedQuery, load_catalog
 from minsheng.query.execute import Executor, QueryRequest
 from minsheng.query.host import HostClient
@@ -61,7 +62,7 @@ class Service:
 
     def local_path(self, iri: str) -> str | None:
         """The path on this server that dereferences an IRI under the base, or None for outside IRIs."""
-        base = self.settings.base_iri
+        base = BASE
         return "/" + iri[len(base) :] if iri.startswith(base) else None
 
 

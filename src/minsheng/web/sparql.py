@@ -13,7 +13,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID
 
 from minsheng.core.errors import ParameterError, UnsupportedMediaType, UpdateRefused, UsageError
-from minsheng.core.namespaces import sparql_prologue
+from minsheng.core.namespaces import BASE, sparql_prologue
 from minsheng.core.sparql_text import next_page
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import OFFERS, RDFLIB_FORMATS, Kind
@@ -130,7 +130,7 @@ def _describe_service() -> Response:
 def service_description(endpoint_url: str) -> Graph:
     """A SPARQL 1.1 Service Description of this endpoint and its default dataset."""
     svc = service()
-    base = svc.settings.base_iri
+    base = BASE
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("void", VOID)
