@@ -480,7 +480,7 @@ def test_offsets_point_at_the_written_figure() -> None:
         assert text[draft.quote_start : draft.quote_start + len(draft.quote)] == draft.quote
 
 
-def minsheng(*args: str, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def minsheng(*args: str, root: Path = CURATED) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, "--root", str(root))
 
 
