@@ -26,6 +26,7 @@ from minsheng.core.namespaces import REGION
 from minsheng.core.sparql_text import query_form, read, service_variables
 from minsheng.query.paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
 from minsheng.release.textindex import TextSearch
+from minsheng.stores.base import Term
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")
@@ -61,7 +62,7 @@ class Parameter:
             return "one of " + ", ".join(self.values)
         return EXPECTED[self.type]
 
-    def parse(self, raw: str, known_regions: Mapping[str, str] | None = None) -> pyoxigraph.Term:
+    def parse(self, raw: str, known_regions: Mapping[str, str] | None = None) -> Term:
         """The typed RDF term for a value given as text; ParameterError naming the parameter if it is bad."""
         value = raw  # as given: the OpenAPI schema allows no surrounding spaces, and neither do we
         try:
@@ -74,7 +75,7 @@ class Parameter:
                 expected=self.expected,
             ) from None
 
-    def _term(self, value: str, known_regions: Mapping[str, str] | None) -> pyoxigraph.Term:
+    def _term(self, value: str, known_regions: Mapping[str, str] | None) -> Term:
         if self.type == "iri":
             if not _IRI.match(value):
                 raise ValueError(value)
@@ -145,7 +146,7 @@ class CannedQuery:
 
     def bind(
         self, given: Mapping[str, str], known_regions: Mapping[str, str] | None = None
-    ) -> tuple[tuple[str, pyoxigraph.Term], ...]:
+    ) -> tuple[tuple[str, Term], ...]:
         """Typed substitutions for the given parameters, defaults applied; ParameterError on any problem."""
         known = {p.name: p for p in self.parameters}
         paging = (LIMIT, AFTER) if self.paging else ()
@@ -195,12 +196,12 @@ class Page:
     text search, the index lookup whose hits the query joins from."""
 
     text: str
-    after: tuple[tuple[str, pyoxigraph.Term], ...] = ()
+    after: tuple[tuple[str, Term], ...] = ()
     size: int = 0
     search: TextSearch | None = None
 
 
-def bind_rows(text: str, variable: str, terms: Sequence[pyoxigraph.Term]) -> str:
+def bind_rows(text: str, variable: str, terms: Sequence[Term]) -> str:
     """The query joined from a one-variable VALUES block of many terms (text-index hits), at the start of
     its WHERE group; no terms, no solutions."""
     reading = read(text)

@@ -42,7 +42,7 @@ from minsheng.query.catalog import CannedQuery, bind_rows
 from minsheng.query.negotiation import HTML_CARRIER, Format, Kind
 from minsheng.query.paging import outer_limit
 from minsheng.release.textindex import TextSearch, search
-from minsheng.stores.base import Dataset, Store
+from minsheng.stores.base import Dataset, Store, Term
 
 if TYPE_CHECKING:
     from minsheng.query.host import HostClient
@@ -63,7 +63,7 @@ class QueryTooLong(MinshengError):
 @dataclass(frozen=True)
 class QueryRequest:
     text: str
-    substitutions: tuple[tuple[str, pyoxigraph.Term], ...] = ()
+    substitutions: tuple[tuple[str, Term], ...] = ()
     dataset: Dataset = field(default_factory=Dataset)
     base_iri: str | None = None  # resolves relative IRIs in the query; the protocol lets it be the endpoint
     # A page of a paged canned query: its size and the key variables whose last values start the next page.
@@ -163,7 +163,7 @@ def kind_of(results: object) -> Kind:
     return Kind.SOLUTIONS
 
 
-def _json_term(term: pyoxigraph.Term) -> dict[str, str]:
+def _json_term(term: Term) -> dict[str, str]:
     if isinstance(term, pyoxigraph.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, pyoxigraph.BlankNode):

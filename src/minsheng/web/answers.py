@@ -17,6 +17,7 @@ from flask import Response, g, request
 from minsheng.core.errors import ParameterError
 from minsheng.query.execute import QueryAnswer, QueryRequest
 from minsheng.query.negotiation import JSON, Format, Kind, choose
+from minsheng.stores.base import Term
 from minsheng.web.clients import client_address
 from minsheng.web.service import service
 
@@ -95,7 +96,7 @@ def cell(term: dict[str, str] | None) -> Cell:
     return Cell(term["value"], "literal", lang=term.get("xml:lang"), datatype=term.get("datatype"))
 
 
-def term_cell(term: pyoxigraph.Term) -> Cell:
+def term_cell(term: Term) -> Cell:
     if isinstance(term, pyoxigraph.NamedNode):
         return Cell(term.value, "iri", href=link(term.value))
     if isinstance(term, pyoxigraph.BlankNode):
