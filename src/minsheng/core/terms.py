@@ -1,6 +1,8 @@
-"""The RDF term types the service passes around. pyoxigraph's stubs name no `Term` type, only unions in its
-signatures; this is the one they use (for example in `Store.query(substitutions=…)`). It lives in core so
-the SPARQL text module can name it; stores.base re-exports it beside the store contract."""
+"""The RDF term types the service passes around, and a narrowing of query answers.
+
+pyoxigraph's stubs name no `Term` type, only unions in its signatures; `Term` is the one they use (for example
+in `Store.query(substitutions=…)`). It lives in core so the SPARQL text module can name it; stores.base
+re-exports it beside the store contract."""
 
 from __future__ import annotations
 
@@ -9,3 +11,13 @@ from typing import TypeAlias
 import pyoxigraph
 
 Term: TypeAlias = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
+
+
+def solutions(results: object) -> pyoxigraph.QuerySolutions:
+    """The answer of a SELECT query as its solutions.
+
+    `Store.query` is typed as answering any query form; a SELECT's answer is always solutions, so anything
+    else means the query was not the SELECT its caller wrote."""
+    if not isinstance(results, pyoxigraph.QuerySolutions):
+        raise TypeError(f"expected the solutions of a SELECT query, not {type(results).__name__}")
+    return results

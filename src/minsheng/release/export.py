@@ -18,6 +18,7 @@ from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
 from minsheng.core.namespaces import PREFIXES
+from minsheng.core.terms import solutions
 from minsheng.release.manifest import CITATIONS_CSV, OBSERVATIONS_CSV
 
 ROWS = """
@@ -163,7 +164,7 @@ def _table(nquads: bytes, query: str, columns: Iterable[str]) -> Iterator[dict[s
     """The rows of a query over the release's N-Quads (pyoxigraph), as text by column name."""
     store = pyoxigraph.Store()
     store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
-    results = store.query(query, use_default_graph_as_union=True)
+    results = solutions(store.query(query, use_default_graph_as_union=True))
     names = [variable.value for variable in results.variables]
     for row in results:
         yield {name: (row[name].value if row[name] is not None else "") for name in names}

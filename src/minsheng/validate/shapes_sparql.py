@@ -29,6 +29,7 @@ from rdflib.term import Node
 
 from minsheng.core.errors import MinshengError
 from minsheng.core.namespaces import SH
+from minsheng.core.terms import solutions
 
 INSTANCE_OF = (
     "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
@@ -268,7 +269,7 @@ def run_checks(store: pyoxigraph.Store, checks: list[Check]) -> list[tuple[Check
     """(check, focus node, value) for every violation, querying the store's default graph."""
     found = []
     for check in checks:
-        result = store.query(check.query)
+        result = solutions(store.query(check.query))
         has_value = any(variable.value == "value" for variable in result.variables)
         for row in result:
             this, value = row["this"], row["value"] if has_value else None
