@@ -255,13 +255,14 @@ def jsonld_context(ontology: Graph) -> bytes:
     """A JSON-LD context for the ontology's terms (object properties typed @id) and the prefixes."""
     context: dict[str, object] = {}
     ms = PREFIXES["ms"]
-    for prop in sorted(set(ontology.subjects(RDF.type, OWL.ObjectProperty))):
+    # By IRI (rdflib types subjects as any Node, which has no order); only IRIs in ms: are kept.
+    for prop in sorted(set(ontology.subjects(RDF.type, OWL.ObjectProperty)), key=str):
         if str(prop).startswith(ms):
             context[str(prop)[len(ms) :]] = {"@id": f"ms:{str(prop)[len(ms) :]}", "@type": "@id"}
-    for prop in sorted(set(ontology.subjects(RDF.type, OWL.DatatypeProperty))):
+    for prop in sorted(set(ontology.subjects(RDF.type, OWL.DatatypeProperty)), key=str):
         if str(prop).startswith(ms):
             context[str(prop)[len(ms) :]] = {"@id": f"ms:{str(prop)[len(ms) :]}"}
-    for cls in sorted(set(ontology.subjects(RDF.type, OWL.Class))):
+    for cls in sorted(set(ontology.subjects(RDF.type, OWL.Class)), key=str):
         if str(cls).startswith(ms):
             context[str(cls)[len(ms) :]] = f"ms:{str(cls)[len(ms) :]}"
     for name, curie in (
