@@ -92,7 +92,7 @@ def sparql_term(node: Node) -> str:
 
 
 def integer(node: Node) -> int:
-    """The number a count or length constraint holds (an integer literal; rdflib types objects as any Node)."""
+    """The number of a count or length constraint (an integer literal; rdflib types objects as any Node)."""
     return int(str(node))
 
 
