@@ -13,6 +13,14 @@ import pyoxigraph
 Term: TypeAlias = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
 
 
+def value_of(term: Term) -> str:
+    """The value of an IRI, a blank node or a literal. pyoxigraph's stubs allow a triple term in places a
+    release never holds one (a subject, which RDF 1.2 and the engine refuse; an object of our own data)."""
+    if isinstance(term, pyoxigraph.Triple):
+        raise TypeError(f"a triple term has no value: {term}")
+    return term.value
+
+
 def solutions(results: object) -> pyoxigraph.QuerySolutions:
     """The answer of a SELECT query as its solutions.
 

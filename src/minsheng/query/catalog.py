@@ -24,6 +24,7 @@ import yaml
 from minsheng.core.errors import DataProblem, InvalidData, ParameterError
 from minsheng.core.namespaces import REGION
 from minsheng.core.sparql_text import query_form, read, service_variables
+from minsheng.core.terms import value_of
 from minsheng.query.paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
 from minsheng.release.textindex import TextSearch
 from minsheng.stores.base import Term
@@ -185,7 +186,7 @@ class CannedQuery:
             # The index pages its hits (by IRI); the query lists what each hit's texts matched.
             parameter, variable = self.text_search
             keyword = given.get(parameter) or ""
-            last = after[0][1].value if after else None
+            last = value_of(after[0][1]) if after else None
             return Page(self.text, (), limit, TextSearch(variable, keyword, limit, last))
         return Page(paged_text(self.text, self.paging, bool(after), limit), after, limit)
 
@@ -281,16 +282,16 @@ def parse_query_file(path: Path) -> CannedQuery:
     if meta.get("text_index"):
         spec = meta["text_index"]
         names = {p.name: p for p in parameters}
-        parameter, variable = (
+        searched, variable = (
             (spec.get("parameter"), spec.get("binds")) if isinstance(spec, dict) else ("", "")
         )
-        if parameter not in names or names[parameter].type != "string":
+        if searched not in names or names[searched].type != "string":
             raise problem("text_index needs the name of a string parameter (parameter: …)")
         if not _NAME.match(str(variable)) or f"?{variable}" not in text:
             raise problem("text_index needs the variable its hits bind (binds: …)")
         if paging is None or paging.key != ((variable, "iri"),):
             raise problem(f"a text search pages by its hits: paging key [{{name: {variable}, type: iri}}]")
-        text_search = (str(parameter), str(variable))
+        text_search = (str(searched), str(variable))
     return CannedQuery(
         name=path.stem,
         title=str(meta["title"]),
