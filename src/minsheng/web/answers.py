@@ -58,8 +58,8 @@ class Table:
         if not self.rows or len(self.rows) > limit:
             return None
         for index, _ in enumerate(self.columns):
-            numbers = [row[index].number for row in self.rows]
-            if all(n is not None for n in numbers):
+            numbers = [n for row in self.rows if (n := row[index].number) is not None]
+            if len(numbers) == len(self.rows):  # every row's cell is a number
                 break
         else:
             return None
@@ -90,8 +90,9 @@ def cell(term: dict[str, str] | None) -> Cell:
     if term["type"] == "bnode":
         return Cell("_:" + term["value"], "bnode")
     if term["type"] == "triple":  # SPARQL-star: shown as the triple it quotes
-        parts = term["value"]
-        quoted = " ".join(cell(parts[k]).value for k in ("subject", "predicate", "object"))  # type: ignore[index]
+        parts: object = term["value"]  # not a string here: the three quoted terms, as JSON objects
+        assert isinstance(parts, dict)
+        quoted = " ".join(cell(parts[k]).value for k in ("subject", "predicate", "object"))
         return Cell(f"<< {quoted} >>", "triple")
     return Cell(term["value"], "literal", lang=term.get("xml:lang"), datatype=term.get("datatype"))
 
@@ -134,7 +135,8 @@ def table(answer: QueryAnswer) -> Table:
 def select(query: QueryRequest) -> list[dict[str, dict[str, str]]]:
     """The SPARQL JSON bindings of a SELECT the pages run for themselves (cached like any other query)."""
     answer = service().executor.run(query, lambda kind: JSON, client=client_address())
-    return json.loads(answer.body)["results"]["bindings"]
+    bindings: list[dict[str, dict[str, str]]] = json.loads(answer.body)["results"]["bindings"]
+    return bindings
 
 
 def negotiate(kind: Kind, format_name: str | None = None) -> Format:

@@ -19,7 +19,7 @@ from werkzeug.http import parse_accept_header
 from minsheng.core.errors import MinshengError
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import OFFERS, Kind
-from minsheng.release.citation import FORMATS, Citation, format_name, render, text
+from minsheng.release.citation import FORMATS, Citation, ReleaseFields, format_name, render, text
 from minsheng.release.manifest import PUBLISHER_NAME
 from minsheng.web.answers import select
 from minsheng.web.service import service
@@ -84,7 +84,7 @@ def citation_for(iri: str) -> Citation | None:
     """The citation of the release, a data set or a figure; None for anything else."""
     svc = service()
     release_id, version, issued = release_identity()
-    common = {
+    common: ReleaseFields = {
         "issued": issued,
         "version": version,
         "release_id": release_id,
