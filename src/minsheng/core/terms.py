@@ -1,4 +1,4 @@
-"""The RDF term types the service passes around, and a narrowing of query answers.
+"""The RDF term types the service passes around, and the narrowings pyoxigraph's stubs call for.
 
 pyoxigraph's stubs name no `Term` type, only unions in its signatures; `Term` is the one they use (for example
 in `Store.query(substitutions=…)`). It lives in core so the SPARQL text module can name it; stores.base
