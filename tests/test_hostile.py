@@ -129,7 +129,7 @@ def test_isolation_works_as_an_unprivileged_user_too(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("runs as an unprivileged user already")
     tmp_path.chmod(0o755)
-    script = "from minsheng.query import isolation; print(isolation.leave_network(), isolation.network_reachable())"
+    script = "from minsheng.query import isolation as i; print(i.leave_network(), i.network_reachable())"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run(
         ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],

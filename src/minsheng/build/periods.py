@@ -208,10 +208,10 @@ def parse_period(token: str) -> Period:
             raise BadPeriod(f"period {token!r}: month or day out of range")
         return _to_mid_month(int(m.group(1)), month, int(m.group(3)), int(m.group(4)), end_month)
     if m := _OPEN.match(token):
-        month = int(m.group(2)) if m.group(2) else None
-        if month is not None and not 1 <= month <= 12:
+        start_month = int(m.group(2)) if m.group(2) else None
+        if start_month is not None and not 1 <= start_month <= 12:
             raise BadPeriod(f"period {token!r}: month out of range")
-        return _open_start(int(m.group(1)), month, bool(m.group(3)))
+        return _open_start(int(m.group(1)), start_month, bool(m.group(3)))
     raise BadPeriod(
         f"unknown period {token!r}: use 2024, 2024-01-01/P11M, 2024-01-01/2024-12-M, "
         "or ../2024, ../2024-11, ../2024-12-M for a running total from an unstated start"

@@ -12,6 +12,7 @@ from collections import Counter
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
+from rdflib.term import Identifier, Node
 
 from minsheng.core.namespaces import BASE, GRAPH, MS, QB, SDMX_DIMENSION
 
@@ -27,18 +28,26 @@ GROUPINGS = {
 }
 
 
-def figure_counts(dataset: Dataset) -> Counter[tuple[URIRef, URIRef]]:
+def _counted(node: Node) -> Identifier:
+    """What a figure is counted by: an IRI (or literal) of the data. rdflib types objects as any Node, which
+    includes formulas, which no release holds."""
+    if not isinstance(node, Identifier):
+        raise TypeError(f"not an IRI or literal: {node!r}")
+    return node
+
+
+def figure_counts(dataset: Dataset) -> Counter[tuple[URIRef, Identifier]]:
     """(grouping property, what is counted) → number of figures."""
     reference = dataset.graph(GRAPH["ontology"])
-    counts: Counter[tuple[URIRef, URIRef]] = Counter()
+    counts: Counter[tuple[URIRef, Identifier]] = Counter()
     for graph in dataset.graphs():
         for obs in set(graph.subjects(RDF.type, QB.Observation)):
             for prop in (SDMX_DIMENSION.refArea, MS.indicator, QB.dataSet):
                 for value in set(graph.objects(obs, prop)):
-                    counts[(prop, value)] += 1
+                    counts[(prop, _counted(value))] += 1
             topics = {t for i in graph.objects(obs, MS.indicator) for t in reference.objects(i, MS.topic)}
             for topic in topics:
-                counts[(MS.topic, topic)] += 1
+                counts[(MS.topic, _counted(topic))] += 1
             years = {
                 str(day)[:4]
                 for period in graph.objects(obs, SDMX_DIMENSION.refPeriod)

@@ -25,6 +25,7 @@ from functools import lru_cache
 import pyoxigraph
 
 from minsheng.core.errors import MalformedQuery, UsageError
+from minsheng.core.terms import Term
 
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _PN_CHARS_BASE = (
@@ -287,8 +288,8 @@ def _service(code: list[Token], index: int, prefixes: dict[str, str]) -> Service
         iri = token.text[1:-1]
         return Service(iri=iri, relative=not _ABSOLUTE_IRI.match(iri))
     if token.kind == "pname":
-        iri = _local_name(token.text, prefixes)
-        return Service(iri=iri, relative=iri is None or not _ABSOLUTE_IRI.match(iri))
+        expanded = _local_name(token.text, prefixes)
+        return Service(iri=expanded, relative=expanded is None or not _ABSOLUTE_IRI.match(expanded))
     return Service(relative=True)  # not an endpoint the reader understands: refused like a relative one
 
 
@@ -320,7 +321,7 @@ def service_variables(text: str) -> set[str]:
     return read(text).service_variables
 
 
-def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, pyoxigraph.Term]) -> str:
+def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, Term]) -> str:
     """The query with its parameters pre-bound by a VALUES block at the start of the WHERE group.
 
     The block goes into the text as the reader sees it (escapes replaced), where its offsets point."""

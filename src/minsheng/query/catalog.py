@@ -24,8 +24,10 @@ import yaml
 from minsheng.core.errors import DataProblem, InvalidData, ParameterError
 from minsheng.core.namespaces import REGION
 from minsheng.core.sparql_text import query_form, read, service_variables
+from minsheng.core.terms import value_of
 from minsheng.query.paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
 from minsheng.release.textindex import TextSearch
+from minsheng.stores.base import Term
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 TYPES = ("iri", "string", "integer", "decimal", "date", "year", "region", "enum")
@@ -61,7 +63,7 @@ class Parameter:
             return "one of " + ", ".join(self.values)
         return EXPECTED[self.type]
 
-    def parse(self, raw: str, known_regions: Mapping[str, str] | None = None) -> pyoxigraph.Term:
+    def parse(self, raw: str, known_regions: Mapping[str, str] | None = None) -> Term:
         """The typed RDF term for a value given as text; ParameterError naming the parameter if it is bad."""
         value = raw  # as given: the OpenAPI schema allows no surrounding spaces, and neither do we
         try:
@@ -74,7 +76,7 @@ class Parameter:
                 expected=self.expected,
             ) from None
 
-    def _term(self, value: str, known_regions: Mapping[str, str] | None) -> pyoxigraph.Term:
+    def _term(self, value: str, known_regions: Mapping[str, str] | None) -> Term:
         if self.type == "iri":
             if not _IRI.match(value):
                 raise ValueError(value)
@@ -145,7 +147,7 @@ class CannedQuery:
 
     def bind(
         self, given: Mapping[str, str], known_regions: Mapping[str, str] | None = None
-    ) -> tuple[tuple[str, pyoxigraph.Term], ...]:
+    ) -> tuple[tuple[str, Term], ...]:
         """Typed substitutions for the given parameters, defaults applied; ParameterError on any problem."""
         known = {p.name: p for p in self.parameters}
         paging = (LIMIT, AFTER) if self.paging else ()
@@ -184,7 +186,7 @@ class CannedQuery:
             # The index pages its hits (by IRI); the query lists what each hit's texts matched.
             parameter, variable = self.text_search
             keyword = given.get(parameter) or ""
-            last = after[0][1].value if after else None
+            last = value_of(after[0][1]) if after else None
             return Page(self.text, (), limit, TextSearch(variable, keyword, limit, last))
         return Page(paged_text(self.text, self.paging, bool(after), limit), after, limit)
 
@@ -195,12 +197,12 @@ class Page:
     text search, the index lookup whose hits the query joins from."""
 
     text: str
-    after: tuple[tuple[str, pyoxigraph.Term], ...] = ()
+    after: tuple[tuple[str, Term], ...] = ()
     size: int = 0
     search: TextSearch | None = None
 
 
-def bind_rows(text: str, variable: str, terms: Sequence[pyoxigraph.Term]) -> str:
+def bind_rows(text: str, variable: str, terms: Sequence[Term]) -> str:
     """The query joined from a one-variable VALUES block of many terms (text-index hits), at the start of
     its WHERE group; no terms, no solutions."""
     reading = read(text)
@@ -280,16 +282,16 @@ def parse_query_file(path: Path) -> CannedQuery:
     if meta.get("text_index"):
         spec = meta["text_index"]
         names = {p.name: p for p in parameters}
-        parameter, variable = (
+        searched, variable = (
             (spec.get("parameter"), spec.get("binds")) if isinstance(spec, dict) else ("", "")
         )
-        if parameter not in names or names[parameter].type != "string":
+        if searched not in names or names[searched].type != "string":
             raise problem("text_index needs the name of a string parameter (parameter: …)")
         if not _NAME.match(str(variable)) or f"?{variable}" not in text:
             raise problem("text_index needs the variable its hits bind (binds: …)")
         if paging is None or paging.key != ((variable, "iri"),):
             raise problem(f"a text search pages by its hits: paging key [{{name: {variable}, type: iri}}]")
-        text_search = (str(parameter), str(variable))
+        text_search = (str(searched), str(variable))
     return CannedQuery(
         name=path.stem,
         title=str(meta["title"]),

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeAlias, cast
 
 import pyoxigraph
 from cachetools import LRUCache
@@ -37,12 +37,13 @@ from minsheng.core.errors import (
 )
 from minsheng.core.namespaces import PREFIXES
 from minsheng.core.sparql_text import looks_like_update, query_form, read
+from minsheng.core.terms import solutions
 from minsheng.query import guard, negotiation
 from minsheng.query.catalog import CannedQuery, bind_rows
 from minsheng.query.negotiation import HTML_CARRIER, Format, Kind
 from minsheng.query.paging import outer_limit
 from minsheng.release.textindex import TextSearch, search
-from minsheng.stores.base import Dataset, Store
+from minsheng.stores.base import Dataset, QueryResults, Store, Term
 
 if TYPE_CHECKING:
     from minsheng.query.host import HostClient
@@ -63,7 +64,7 @@ class QueryTooLong(MinshengError):
 @dataclass(frozen=True)
 class QueryRequest:
     text: str
-    substitutions: tuple[tuple[str, pyoxigraph.Term], ...] = ()
+    substitutions: tuple[tuple[str, Term], ...] = ()
     dataset: Dataset = field(default_factory=Dataset)
     base_iri: str | None = None  # resolves relative IRIs in the query; the protocol lets it be the endpoint
     # A page of a paged canned query: its size and the key variables whose last values start the next page.
@@ -163,7 +164,11 @@ def kind_of(results: object) -> Kind:
     return Kind.SOLUTIONS
 
 
-def _json_term(term: pyoxigraph.Term) -> dict[str, str]:
+# A term in the SPARQL JSON results format; a triple term nests the terms it quotes.
+JsonTerm: TypeAlias = dict[str, "str | JsonTerm"]
+
+
+def _json_term(term: Term) -> JsonTerm:
     if isinstance(term, pyoxigraph.NamedNode):
         return {"type": "uri", "value": term.value}
     if isinstance(term, pyoxigraph.BlankNode):
@@ -173,7 +178,7 @@ def _json_term(term: pyoxigraph.Term) -> dict[str, str]:
             return {"type": "literal", "value": term.value, "xml:lang": term.language}
         return {"type": "literal", "value": term.value, "datatype": term.datatype.value}
     parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
-    return {"type": "triple", "value": {k: _json_term(v) for k, v in parts.items()}}  # type: ignore[dict-item]
+    return {"type": "triple", "value": {k: _json_term(v) for k, v in parts.items()}}
 
 
 # A native serialisation may grow to this many bytes; a larger answer is redone row by row and cut at the
@@ -196,6 +201,18 @@ class _CappedBuffer(io.RawIOBase):
         if len(self.data) > self.budget:
             raise OSError("answer larger than the native serialisation budget")
         return len(chunk)
+
+    def output(self) -> IO[bytes]:
+        """The buffer as serialize()'s output: pyoxigraph writes to any object with write(bytes), but its
+        stubs ask for a typing.IO, which io.RawIOBase is not."""
+        return cast(IO[bytes], self)
+
+
+def _written(body: bytes | None) -> bytes:
+    """What serialize() returns without an output: always the bytes (its stubs say bytes | None)."""
+    if body is None:
+        raise TypeError("the engine serialised the answer to no output")
+    return body
 
 
 # A JSON string as pyoxigraph writes it (a raw `"` only ever delimits one).
@@ -249,18 +266,18 @@ def _serialise_solutions(
     runs `again` and is cut row by row."""
     buffer = _CappedBuffer(min(NATIVE_BUDGET, max_bytes))
     try:
-        results.serialize(buffer, format=fmt.engine_format)
+        results.serialize(buffer.output(), format=fmt.results_format)
     except OSError:
         solutions = again(max_rows + 1)
         return _serialise_rows([v.value for v in solutions.variables], solutions, fmt, max_rows, max_bytes)
     body = bytes(buffer.data)
-    rows = _count_rows(body, fmt.engine_format)
+    rows = _count_rows(body, fmt.results_format)
     if rows <= max_rows:
         return body, rows, False
-    cut = _drop_last_row(body, fmt.engine_format)
+    cut = _drop_last_row(body, fmt.results_format)
     if cut is None:  # CSV: the engine answers again, limited to the cut
         buffer = _CappedBuffer(min(NATIVE_BUDGET, max_bytes))
-        again(max_rows).serialize(buffer, format=fmt.engine_format)
+        again(max_rows).serialize(buffer.output(), format=fmt.results_format)
         cut = bytes(buffer.data)
     return cut, max_rows, True
 
@@ -295,7 +312,7 @@ def _serialise_rows(
         if fmt.engine_format != pyoxigraph.QueryResultsFormat.JSON:
             # The library writes every other results format; our JSON is only the hand-over.
             parsed = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
-            body = parsed.serialize(format=fmt.engine_format)
+            body = _written(parsed.serialize(format=fmt.results_format))
         if len(body) <= max_bytes or not bindings:
             return body, len(bindings), truncated
         # Another format is larger than the JSON it came from: keep the share of rows that fits.
@@ -316,22 +333,22 @@ def _serialise_page(
     if (following or truncated) and count:
         last = rows[count - 1]
         # A paged query's key is bound in every row (the catalog's test checks each one's pages).
-        next_key = tuple(last[name].value for name in request.page_key)  # type: ignore[union-attr]
+        next_key = tuple(last[name].value for name in request.page_key)
     return body, count, False, next_key
 
 
 def _serialise_triples(
-    results: pyoxigraph.QueryTriples, fmt: Format, max_rows: int, max_bytes: int
+    results: pyoxigraph.QueryTriples | list[pyoxigraph.Triple], fmt: Format, max_rows: int, max_bytes: int
 ) -> tuple[bytes, int, bool]:
     triples = list(islice(results, max_rows + 1))
     truncated = len(triples) > max_rows
     # Sorted, so each subject's triples stay together in Turtle and the bytes are stable (ETags, diffs).
     triples = sorted(triples[:max_rows], key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
     while True:
-        if fmt.engine_format == pyoxigraph.RdfFormat.TURTLE:
-            body = pyoxigraph.serialize(triples, format=fmt.engine_format, prefixes=PREFIXES)
+        if fmt.rdf_format == pyoxigraph.RdfFormat.TURTLE:
+            body = _written(pyoxigraph.serialize(triples, format=fmt.rdf_format, prefixes=PREFIXES))
         else:
-            body = pyoxigraph.serialize(triples, format=fmt.engine_format)
+            body = _written(pyoxigraph.serialize(triples, format=fmt.rdf_format))
         if len(body) <= max_bytes or not triples:
             return body, len(triples), truncated
         triples, truncated = triples[: int(len(triples) * max_bytes / len(body) * 0.95)], True
@@ -345,7 +362,8 @@ def run_job(store: Store, job: Job) -> Outcome:
         guard.needs_network(request.text, set(store.graph_names()), job.allowed_services, request.bound_iris)
         substitutions = {pyoxigraph.Variable(name): term for name, term in request.substitutions}
 
-        text, next_key = request.text, None
+        text = request.text
+        next_key: tuple[str, ...] | None = None
         if request.text_search is not None:
             wanted = request.text_search
             hits = search(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
@@ -358,11 +376,12 @@ def run_job(store: Store, job: Job) -> Outcome:
         engine_rows = min(job.max_rows + 1, getattr(store, "max_sorted_rows", job.max_rows + 1))
         limited = outer_limit(text, engine_rows) if query_form(text) == "SELECT" else None
 
-        def evaluate(
-            rows: int | None = None,
-        ) -> pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples:
+        def evaluate(rows: int | None = None) -> QueryResults:
             run = text if limited is None else limited if rows is None else outer_limit(limited, rows)
             return store.query(run, request.dataset, substitutions, request.base_iri)
+
+        def evaluate_select(rows: int) -> pyoxigraph.QuerySolutions:  # a SELECT again, cut to rows
+            return solutions(evaluate(rows))
 
         try:
             results = evaluate()
@@ -378,15 +397,18 @@ def run_job(store: Store, job: Job) -> Outcome:
         if format_name is None:
             return Outcome(kind=kind.value)  # the caller raises the negotiation error it recorded
         fmt = _FORMATS[format_name]
-        if kind is Kind.BOOLEAN:
-            return Outcome(kind.value, format_name, results.serialize(format=fmt.engine_format), 1)
-        if kind is Kind.GRAPH:
+        # The kind's checks again (kind_of), as isinstance so the type checker sees them.
+        if isinstance(results, pyoxigraph.QueryBoolean):
+            return Outcome(kind.value, format_name, _written(results.serialize(format=fmt.results_format)), 1)
+        if isinstance(results, pyoxigraph.QueryTriples | list):
             body, rows, truncated = _serialise_triples(results, fmt, job.max_rows, job.max_bytes)
         elif request.page_size:
             body, rows, truncated, next_key = _serialise_page(results, fmt, request, job.max_bytes)
             return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
         else:
-            body, rows, truncated = _serialise_solutions(results, fmt, job.max_rows, job.max_bytes, evaluate)
+            body, rows, truncated = _serialise_solutions(
+                results, fmt, job.max_rows, job.max_bytes, evaluate_select
+            )
             truncated = truncated or rows >= engine_rows
         return Outcome(kind.value, format_name, body, rows, truncated, next_key=next_key)
     except MinshengError as exc:

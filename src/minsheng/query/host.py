@@ -50,7 +50,8 @@ from minsheng.core.errors import (
 )
 from minsheng.query import isolation
 from minsheng.query.execute import Job, Outcome, run_job
-from minsheng.stores.base import ReleaseUnavailable, is_remote
+from minsheng.release.manifest import Manifest
+from minsheng.stores.base import ReleaseUnavailable, Store, is_remote
 from minsheng.stores.served import open_store
 
 log = logging.getLogger("minsheng.host")
@@ -64,7 +65,7 @@ QUERY_NICENESS = 10  # after a query process failed to start, before trying agai
 
 
 def _query_process(
-    connection: Connection, store: object, settings: Settings, network: bool, release: _ReleaseFiles
+    connection: Connection, store: Store | None, settings: Settings, network: bool, release: _ReleaseFiles
 ) -> None:
     """Runs in a forked child: isolate, open the store if the host did not, then answer jobs until EOF."""
     isolation.die_with_parent()
@@ -100,7 +101,7 @@ def _query_process(
     worker = threading.Thread(target=work, name="minsheng-job", daemon=True)
     worker.start()
     isolation.limit_memory(settings.query_memory)
-    connection.send(("ready", os.getpid(), confinement, store.graph_names()))  # type: ignore[attr-defined]
+    connection.send(("ready", os.getpid(), confinement, store.graph_names()))
     while True:
         try:
             job = connection.recv()
@@ -119,7 +120,7 @@ def _query_process(
 @dataclass(frozen=True)
 class _ReleaseFiles:
     directory: Path  # the server's snapshot of the release
-    manifest: dict[str, object]  # verified by the server before the host started
+    manifest: Manifest  # verified by the server before the host started
 
 
 @dataclass(eq=False)
@@ -160,7 +161,7 @@ class Host:
     """The selector loop of the host process."""
 
     def __init__(
-        self, settings: Settings, store: object, listener: socket.socket, release: _ReleaseFiles
+        self, settings: Settings, store: Store | None, listener: socket.socket, release: _ReleaseFiles
     ) -> None:
         self.settings = settings
         self.release = release
@@ -471,7 +472,7 @@ def _host_main(settings: Settings, release: _ReleaseFiles, address: str, ready: 
 class QueryHost:
     """The handle the server keeps on its host process: start it, ask it, stop it."""
 
-    def __init__(self, settings: Settings, release_dir: Path, manifest: dict[str, object]) -> None:
+    def __init__(self, settings: Settings, release_dir: Path, manifest: Manifest) -> None:
         self.settings = settings
         self.release = _ReleaseFiles(release_dir, manifest)
         self.directory = Path(tempfile.mkdtemp(prefix="minsheng-host-"))  # 0700: only this user connects
@@ -512,6 +513,7 @@ class QueryHost:
     def start(self) -> dict[str, object]:
         """Fork the host (from a single-threaded parent) and wait until its query processes are ready."""
         reading, writing = socket.socketpair()
+        message: tuple[str, object]  # ("ready", the host's info) or ("failed", why)
         pid = os.fork()
         if pid == 0:
             code = 0
@@ -532,7 +534,7 @@ class QueryHost:
         except EOFError:
             message = ("failed", "the query host stopped while starting")
         status.close()
-        if message[0] != "ready":
+        if message[0] != "ready" or not isinstance(message[1], dict):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):

@@ -35,6 +35,20 @@ class Format:
     def is_html(self) -> bool:
         return self.engine_format is None
 
+    @property
+    def results_format(self) -> pyoxigraph.QueryResultsFormat:
+        """The engine's format, for solutions or a boolean (which are offered only results formats)."""
+        if not isinstance(self.engine_format, pyoxigraph.QueryResultsFormat):
+            raise ValueError(f"{self.name} is not a format of query results")
+        return self.engine_format
+
+    @property
+    def rdf_format(self) -> pyoxigraph.RdfFormat:
+        """The engine's format, for triples (which are offered only RDF formats)."""
+        if not isinstance(self.engine_format, pyoxigraph.RdfFormat):
+            raise ValueError(f"{self.name} is not an RDF format")
+        return self.engine_format
+
 
 JSON = Format(
     "json",

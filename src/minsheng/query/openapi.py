@@ -59,7 +59,8 @@ QUERY_MAX_GET = (
 @lru_cache(maxsize=256)
 def select_columns(text: str) -> tuple[str, ...]:
     """The variables a SELECT projects, in order (rdflib's algebra computes them for SELECT * too)."""
-    return tuple(str(variable) for variable in prepareQuery(text).algebra.get("PV", []))
+    # Not .get("PV", []): rdflib's CompValue.get takes no default (its second argument is `variables`).
+    return tuple(str(variable) for variable in prepareQuery(text).algebra.get("PV"))
 
 
 def solutions_schema(columns: tuple[str, ...] | None) -> dict[str, object]:
@@ -111,7 +112,7 @@ def _schema(parameter: Parameter, regions: list[str], endpoints: list[str] | Non
     if endpoints is not None:
         schema: dict[str, object] = {"type": "string", "enum": endpoints}  # SERVICE: the allow-list only
     elif parameter.type == "enum":
-        schema: dict[str, object] = {"type": "string", "enum": list(parameter.values)}
+        schema = {"type": "string", "enum": list(parameter.values)}
     elif parameter.type == "region":
         schema = {"type": "string", "enum": regions}  # the codes of the region code list
     else:

@@ -18,10 +18,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pyoxigraph
-
 from minsheng.core.errors import ParameterError
 from minsheng.core.sparql_text import Token, read, tokens
+from minsheng.stores.base import Term
 
 LIMIT, AFTER = "limit", "after"  # the request parameters of a paged query
 DEFAULT_SIZE = 100
@@ -61,7 +60,7 @@ def parse_limit(raw: str | None, size: int, most: int) -> int:
     return int(raw)
 
 
-def parse_after(raw: str, paging: Paging) -> tuple[tuple[str, pyoxigraph.Term], ...]:
+def parse_after(raw: str, paging: Paging) -> tuple[tuple[str, Term], ...]:
     """The typed terms of an `after` key, each named by its after_ variable; ParameterError if it is bad."""
     from minsheng.query.catalog import Parameter  # the catalog imports this module
 

@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypedDict
 
 AUTHOR = "minsheng contributors"  # the curators of the release; the reports name no author of their own
 CSL_JSON = "application/vnd.citationstyles.csl+json"
@@ -21,6 +22,15 @@ BIBLIOGRAPHY = "text/x-bibliography"
 # format parameter name → media type, in the order a page lists them
 FORMATS = {"csl": CSL_JSON, "bibtex": BIBTEX, "ris": RIS, "text": BIBLIOGRAPHY}
 ALIASES = {"csljson": "csl", "csl-json": "csl", "bib": "bibtex", "citation": "text"}
+
+
+class ReleaseFields(TypedDict):
+    """What every citation of one release shares."""
+
+    issued: date
+    version: str
+    release_id: str
+    publisher: str
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from rdflib import Graph
 from rdflib.namespace import OWL, RDF
 
 from minsheng.core.namespaces import PREFIXES
+from minsheng.core.terms import solutions
 from minsheng.release.manifest import CITATIONS_CSV, OBSERVATIONS_CSV
 
 ROWS = """
@@ -163,7 +164,7 @@ def _table(nquads: bytes, query: str, columns: Iterable[str]) -> Iterator[dict[s
     """The rows of a query over the release's N-Quads (pyoxigraph), as text by column name."""
     store = pyoxigraph.Store()
     store.load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
-    results = store.query(query, use_default_graph_as_union=True)
+    results = solutions(store.query(query, use_default_graph_as_union=True))
     names = [variable.value for variable in results.variables]
     for row in results:
         yield {name: (row[name].value if row[name] is not None else "") for name in names}
@@ -254,13 +255,14 @@ def jsonld_context(ontology: Graph) -> bytes:
     """A JSON-LD context for the ontology's terms (object properties typed @id) and the prefixes."""
     context: dict[str, object] = {}
     ms = PREFIXES["ms"]
-    for prop in sorted(set(ontology.subjects(RDF.type, OWL.ObjectProperty))):
+    # By IRI (rdflib types subjects as any Node, which has no order); only IRIs in ms: are kept.
+    for prop in sorted(set(ontology.subjects(RDF.type, OWL.ObjectProperty)), key=str):
         if str(prop).startswith(ms):
             context[str(prop)[len(ms) :]] = {"@id": f"ms:{str(prop)[len(ms) :]}", "@type": "@id"}
-    for prop in sorted(set(ontology.subjects(RDF.type, OWL.DatatypeProperty))):
+    for prop in sorted(set(ontology.subjects(RDF.type, OWL.DatatypeProperty)), key=str):
         if str(prop).startswith(ms):
             context[str(prop)[len(ms) :]] = {"@id": f"ms:{str(prop)[len(ms) :]}"}
-    for cls in sorted(set(ontology.subjects(RDF.type, OWL.Class))):
+    for cls in sorted(set(ontology.subjects(RDF.type, OWL.Class)), key=str):
         if str(cls).startswith(ms):
             context[str(cls)[len(ms) :]] = f"ms:{str(cls)[len(ms) :]}"
     for name, curie in (

@@ -60,11 +60,11 @@ def texts(quads: Iterable[pyoxigraph.Quad]) -> list[tuple[str, str, str]]:
     exact: dict[str, set[str]] = {}
     for quad in quads:
         subject, predicate, value = quad.subject, quad.predicate.value, quad.object
-        named = isinstance(subject, pyoxigraph.NamedNode)
-        if predicate in LABELS and named and isinstance(value, pyoxigraph.Literal):
-            found.add((subject.value, "label", value.value))
-        elif predicate == DERIVED and named and not isinstance(value, pyoxigraph.Literal):
-            cites.add((subject.value, str(value)))
+        iri = subject.value if isinstance(subject, pyoxigraph.NamedNode) else None  # None: not a named node
+        if predicate in LABELS and iri is not None and isinstance(value, pyoxigraph.Literal):
+            found.add((iri, "label", value.value))
+        elif predicate == DERIVED and iri is not None and not isinstance(value, pyoxigraph.Literal):
+            cites.add((iri, str(value)))
         elif predicate == SELECTOR:
             selectors.setdefault(str(subject), set()).add(str(value))
         elif predicate == EXACT and isinstance(value, pyoxigraph.Literal):

@@ -270,7 +270,7 @@ def _linksets(dataset: Dataset, void: Graph, root: URIRef, base: str) -> None:
     """One void:Linkset per external target: the link predicates used and the number of links."""
     links: dict[str, dict[URIRef, int]] = {slug: {} for slug, *_ in LINK_TARGETS}
     for _, predicate, obj, _ in set(dataset.quads((None, None, None, None))):
-        if not isinstance(obj, URIRef) or predicate == RDF.type:
+        if not isinstance(obj, URIRef) or not isinstance(predicate, URIRef) or predicate == RDF.type:
             continue
         for slug, _, space, _ in LINK_TARGETS:
             if str(obj).startswith(space):

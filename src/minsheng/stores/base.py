@@ -11,6 +11,7 @@ from typing import Protocol, TypeAlias
 import pyoxigraph
 
 from minsheng.core.errors import MinshengError
+from minsheng.core.terms import Term as Term  # re-exported: the store contract's terms
 from minsheng.release.manifest import Manifest
 
 REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
@@ -18,7 +19,6 @@ REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
 QueryResults: TypeAlias = (
     pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples | list[pyoxigraph.Triple]
 )
-Term: TypeAlias = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
 Substitutions: TypeAlias = dict[pyoxigraph.Variable, Term]
 
 

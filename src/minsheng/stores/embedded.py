@@ -51,13 +51,17 @@ class EmbeddedStore:
             values_bound = {v: t for v, t in substitutions.items() if v.value not in services}
             if values_bound:
                 text = bind_values(text, values_bound)
-        options: dict[str, object] = {"substitutions": engine_bound or None, "base_iri": base_iri}
         if dataset.default_graphs or dataset.named_graphs:
-            options["default_graph"] = [pyoxigraph.NamedNode(iri) for iri in dataset.default_graphs]
-            options["named_graphs"] = [pyoxigraph.NamedNode(iri) for iri in dataset.named_graphs]
-        else:
-            options["use_default_graph_as_union"] = True
-        return self.store.query(text, **options)
+            return self.store.query(
+                text,
+                substitutions=engine_bound or None,
+                base_iri=base_iri,
+                default_graph=[pyoxigraph.NamedNode(iri) for iri in dataset.default_graphs],
+                named_graphs=[pyoxigraph.NamedNode(iri) for iri in dataset.named_graphs],
+            )
+        return self.store.query(
+            text, substitutions=engine_bound or None, base_iri=base_iri, use_default_graph_as_union=True
+        )
 
     def graph_names(self) -> list[str]:
         # Asked on every query (the FROM check) and page: the store is read-only, so read them once.

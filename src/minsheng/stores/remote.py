@@ -23,6 +23,7 @@ from rdflib.namespace import RDFS, VOID
 
 from minsheng.core.namespaces import BASE, GRAPH
 from minsheng.core.sparql_text import bind_values, query_form, read
+from minsheng.core.terms import solutions
 from minsheng.release.manifest import Manifest
 from minsheng.stores.base import Dataset, QueryResults, ReleaseUnavailable, Substitutions
 
@@ -88,7 +89,8 @@ class RemoteStore:
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read()
+                body: bytes = response.read()  # typeshed types urlopen's answer as Any
+                return body
         except urllib.error.HTTPError as exc:
             message = exc.read().decode("utf-8", "replace")[:500]
             if exc.code == 400:
@@ -112,7 +114,7 @@ def open_remote(location: str, dist: Path, manifest: Manifest) -> RemoteStore:
     endpoint = location.removeprefix("sparql+")
     store = RemoteStore(endpoint, manifest, dist, release_graphs(dist))
     answer = store.query(RELEASE_MARKER % (RELEASE_GRAPH, BASE), Dataset(named_graphs=(RELEASE_GRAPH,)))
-    held = [row["release"].value for row in answer]
+    held = [row["release"].value for row in solutions(answer)]
     if held != [store.release_id]:
         raise ReleaseUnavailable(
             f"the remote store {endpoint} holds release {held or 'none'}, dist/ holds {store.release_id}: "

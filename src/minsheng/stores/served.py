@@ -75,7 +75,12 @@ def snapshot_release(dist: Path, manifest: Manifest) -> Path:
     """
     target = Path(tempfile.mkdtemp(prefix="minsheng-release-"))
     owner = os.getpid()
-    atexit.register(lambda: os.getpid() == owner and shutil.rmtree(target, ignore_errors=True))
+
+    def remove() -> None:
+        if os.getpid() == owner:  # not from a forked child, which inherits the exit handler
+            shutil.rmtree(target, ignore_errors=True)
+
+    atexit.register(remove)
     for name in [*manifest.files, MANIFEST]:
         source, copy = dist / name, target / name
         copy.parent.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ from rdflib.namespace import RDF
 
 from minsheng.core.config import Settings
 from minsheng.core.namespaces import MS, SH
+from minsheng.core.terms import solutions
 from minsheng.validate.shapes_sparql import compile_shapes_file, run_checks
 
 ENGINES = ("auto", "pyshacl", "sparql")
@@ -148,7 +149,7 @@ def has_duplicate_observations(store: pyoxigraph.Store) -> bool:
     same verdict in one pass. tests/test_validation_paths.py checks that both agree.
     """
     keys: dict[tuple[str, str], set[tuple[str, str]]] = {}
-    for row in store.query(DIMENSION_VALUES):
+    for row in solutions(store.query(DIMENSION_VALUES)):
         key = (str(row["dataset"]), str(row["obs"]))
         keys.setdefault(key, set()).add((str(row["dim"]), str(row["value"])))
     seen = set()
@@ -178,7 +179,7 @@ def failed_integrity_constraints(store: pyoxigraph.Store, qb_ic_dir: Path, linea
         body = path.read_text(encoding="utf-8")
         if "$p" in body:
             template = qb_ic_dir / path.name.replace(".rq", "-instantiation.rq")
-            rows = store.query(prefixes + template.read_text(encoding="utf-8"))
+            rows = solutions(store.query(prefixes + template.read_text(encoding="utf-8")))
             queries = [body.replace("$p", str(row[0])) for row in rows]
         else:
             queries = [body]

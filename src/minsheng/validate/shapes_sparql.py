@@ -29,13 +29,14 @@ from rdflib.term import Node
 
 from minsheng.core.errors import MinshengError
 from minsheng.core.namespaces import SH
+from minsheng.core.terms import solutions
 
 INSTANCE_OF = (
     "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
 )
 # Datatypes whose lexical forms pyoxigraph checks through a cast (an ill-formed literal fails sh:datatype).
 CASTABLE = {XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.boolean, XSD.date, XSD.dateTime, XSD.gYear}
-NODE_KINDS = {
+NODE_KINDS: dict[Node, str] = {
     SH.IRI: "isIRI(?value)",
     SH.BlankNode: "isBlank(?value)",
     SH.Literal: "isLiteral(?value)",
@@ -90,12 +91,17 @@ def sparql_term(node: Node) -> str:
     raise UnsupportedShape(f"a blank node cannot stand for a value in a compiled shape: {node}")
 
 
+def integer(node: Node) -> int:
+    """The number of a count or length constraint (an integer literal; rdflib types objects as any Node)."""
+    return int(str(node))
+
+
 def value_test(shapes: Graph, shape: Node, constraint: URIRef, value: Node) -> str:
     """A SPARQL expression over ?value that is true when ?value satisfies the constraint."""
     if constraint == SH["class"]:
         return f"EXISTS {{ ?value {INSTANCE_OF} {sparql_term(value)} }}"
     if constraint == SH.datatype:
-        return datatype_test(URIRef(value))
+        return datatype_test(URIRef(str(value)))
     if constraint == SH.nodeKind and value in NODE_KINDS:
         return NODE_KINDS[value]
     if constraint == SH["in"]:
@@ -106,9 +112,9 @@ def value_test(shapes: Graph, shape: Node, constraint: URIRef, value: Node) -> s
         arguments = f"{Literal(str(value)).n3()}" + (f", {Literal(str(flags)).n3()}" if flags else "")
         return f"(!isBlank(?value) && REGEX(STR(?value), {arguments}))"
     if constraint == SH.minLength:
-        return f"(!isBlank(?value) && STRLEN(STR(?value)) >= {int(value)})"
+        return f"(!isBlank(?value) && STRLEN(STR(?value)) >= {integer(value)})"
     if constraint == SH.maxLength:
-        return f"(!isBlank(?value) && STRLEN(STR(?value)) <= {int(value)})"
+        return f"(!isBlank(?value) && STRLEN(STR(?value)) <= {integer(value)})"
     if constraint == SH.languageIn:
         tags = [f"langMatches(LANG(?value), {Literal(str(t)).n3()})" for t in Collection(shapes, value)]
         return "(isLiteral(?value) && (" + " || ".join(tags or ["false"]) + "))"
@@ -134,7 +140,7 @@ def datatype_test(datatype: URIRef) -> str:
 def shape_test(shapes: Graph, shape: Node) -> str:
     """The conjunction of a (nested) shape's value constraints, for sh:or and sh:qualifiedValueShape."""
     tests = [
-        value_test(shapes, shape, URIRef(p), o)
+        value_test(shapes, shape, URIRef(str(p)), o)
         for p, o in shapes.predicate_objects(shape)
         if p not in NOT_CONSTRAINTS
     ]
@@ -181,7 +187,7 @@ def sparql_constraint_query(shapes: Graph, constraint: Node, target: str) -> str
     return declared_prefixes(shapes, constraint) + "\n" + body
 
 
-def shape_checks(shapes: Graph, shape: Node, target: str, node_message: str | None) -> list[Check]:
+def shape_checks(shapes: Graph, shape: Node, target: str, node_message: Node | None) -> list[Check]:
     """The checks of one shape (a node shape, or a property shape with its path) for the given focus nodes."""
     path_node = shapes.value(shape, SH.path)
     if path_node is not None and not isinstance(path_node, URIRef):
@@ -201,19 +207,19 @@ def shape_checks(shapes: Graph, shape: Node, target: str, node_message: str | No
         return f"SELECT ?this WHERE {{ {target} {values_of} }} GROUP BY ?this HAVING ({having})"
 
     for constraint, value in shapes.predicate_objects(shape):
-        constraint = URIRef(constraint)
+        constraint = URIRef(str(constraint))
         if constraint in NOT_CONSTRAINTS:
             continue
         shown = value.n3() if isinstance(value, (URIRef, Literal)) else "[…]"
         readable = f"sh:{constraint.removeprefix(str(SH))} {shown}"
         if constraint == SH.minCount:
-            query = count_query(f"COUNT(DISTINCT ?value) < {int(value)}")
+            query = count_query(f"COUNT(DISTINCT ?value) < {integer(value)}")
             check(constraint, query, f"fewer values than {readable}")
         elif constraint == SH.maxCount:
-            query = count_query(f"COUNT(DISTINCT ?value) > {int(value)}")
+            query = count_query(f"COUNT(DISTINCT ?value) > {integer(value)}")
             check(constraint, query, f"more values than {readable}")
         elif constraint == SH.uniqueLang:
-            if value.toPython() is True:
+            if isinstance(value, Literal) and value.toPython() is True:
                 query = (
                     f"SELECT DISTINCT ?this WHERE {{ {target} ?this <{path}> ?value, ?other . "
                     'FILTER(!sameTerm(?value, ?other) && LANG(?value) != "" && LANG(?value) = LANG(?other)) }'
@@ -230,7 +236,7 @@ def shape_checks(shapes: Graph, shape: Node, target: str, node_message: str | No
             for bound, test in ((SH.qualifiedMinCount, "<"), (SH.qualifiedMaxCount, ">")):
                 limit = shapes.value(shape, bound)
                 if limit is not None:
-                    query = count_query(f"COUNT(DISTINCT ?value) {test} {int(limit)}", conforming)
+                    query = count_query(f"COUNT(DISTINCT ?value) {test} {integer(limit)}", conforming)
                     check(URIRef(bound), query, f"sh:{bound.removeprefix(str(SH))} {limit} values conform")
         elif constraint == SH.sparql:
             check(constraint, sparql_constraint_query(shapes, value, target), "SPARQL constraint")
@@ -268,7 +274,7 @@ def run_checks(store: pyoxigraph.Store, checks: list[Check]) -> list[tuple[Check
     """(check, focus node, value) for every violation, querying the store's default graph."""
     found = []
     for check in checks:
-        result = store.query(check.query)
+        result = solutions(store.query(check.query))
         has_value = any(variable.value == "value" for variable in result.variables)
         for row in result:
             this, value = row["this"], row["value"] if has_value else None

@@ -17,6 +17,7 @@ Every route (datasette's habit: all in one place):
 from __future__ import annotations
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from minsheng.core.config import Settings
 from minsheng.core.namespaces import PREFIXES
@@ -39,6 +40,7 @@ def create_app(
     settings = settings or Settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own: no json_provider_class is set
     app.json.ensure_ascii = False  # Chinese labels stay readable in JSON
     app.json.sort_keys = False
     app.extensions["minsheng"] = Service.start(settings, host, release)

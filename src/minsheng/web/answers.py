@@ -17,6 +17,7 @@ from flask import Response, g, request
 from minsheng.core.errors import ParameterError
 from minsheng.query.execute import QueryAnswer, QueryRequest
 from minsheng.query.negotiation import JSON, Format, Kind, choose
+from minsheng.stores.base import Term
 from minsheng.web.clients import client_address
 from minsheng.web.service import service
 
@@ -57,8 +58,8 @@ class Table:
         if not self.rows or len(self.rows) > limit:
             return None
         for index, _ in enumerate(self.columns):
-            numbers = [row[index].number for row in self.rows]
-            if all(n is not None for n in numbers):
+            numbers = [n for row in self.rows if (n := row[index].number) is not None]
+            if len(numbers) == len(self.rows):  # every row's cell is a number
                 break
         else:
             return None
@@ -89,13 +90,14 @@ def cell(term: dict[str, str] | None) -> Cell:
     if term["type"] == "bnode":
         return Cell("_:" + term["value"], "bnode")
     if term["type"] == "triple":  # SPARQL-star: shown as the triple it quotes
-        parts = term["value"]
-        quoted = " ".join(cell(parts[k]).value for k in ("subject", "predicate", "object"))  # type: ignore[index]
+        parts: object = term["value"]  # not a string here: the three quoted terms, as JSON objects
+        assert isinstance(parts, dict)
+        quoted = " ".join(cell(parts[k]).value for k in ("subject", "predicate", "object"))
         return Cell(f"<< {quoted} >>", "triple")
     return Cell(term["value"], "literal", lang=term.get("xml:lang"), datatype=term.get("datatype"))
 
 
-def term_cell(term: pyoxigraph.Term) -> Cell:
+def term_cell(term: Term) -> Cell:
     if isinstance(term, pyoxigraph.NamedNode):
         return Cell(term.value, "iri", href=link(term.value))
     if isinstance(term, pyoxigraph.BlankNode):
@@ -133,7 +135,8 @@ def table(answer: QueryAnswer) -> Table:
 def select(query: QueryRequest) -> list[dict[str, dict[str, str]]]:
     """The SPARQL JSON bindings of a SELECT the pages run for themselves (cached like any other query)."""
     answer = service().executor.run(query, lambda kind: JSON, client=client_address())
-    return json.loads(answer.body)["results"]["bindings"]
+    bindings: list[dict[str, dict[str, str]]] = json.loads(answer.body)["results"]["bindings"]
+    return bindings
 
 
 def negotiate(kind: Kind, format_name: str | None = None) -> Format:

@@ -20,7 +20,7 @@ from minsheng.core.errors import MinshengError
 from minsheng.core.namespaces import BASE
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import OFFERS, Kind
-from minsheng.release.citation import FORMATS, Citation, format_name, render, text
+from minsheng.release.citation import FORMATS, Citation, ReleaseFields, format_name, render, text
 from minsheng.release.manifest import PUBLISHER_NAME
 from minsheng.web.answers import select
 from minsheng.web.service import service
@@ -84,7 +84,7 @@ def requested_format(format_name_given: str | None = None) -> str | None:
 def citation_for(iri: str) -> Citation | None:
     """The citation of the release, a data set or a figure; None for anything else."""
     release_id, version, issued = release_identity()
-    common = {
+    common: ReleaseFields = {
         "issued": issued,
         "version": version,
         "release_id": release_id,

@@ -111,7 +111,8 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
             workers_kill_timeout=1,
         )
         target = RSGIApp(app, threads, settings.max_body_bytes)
-        server.serve(target_loader=lambda *_: target, wrap_loader=False)
+        # granian types the loaded target as a callable, but serves any object with __rsgi__ (granian.rsgi).
+        server.serve(target_loader=lambda *_: target, wrap_loader=False)  # type: ignore[arg-type]
     finally:
         query_host.stop()
         shutil.rmtree(snapshot, ignore_errors=True)

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
 from minsheng.core.errors import NotFound, ParameterError
+from minsheng.core.terms import value_of
 from minsheng.query.catalog import CannedQuery
 from minsheng.query.execute import canned_request
 from minsheng.query.negotiation import Kind, by_extension, choose
@@ -104,7 +105,7 @@ def canned(name: str) -> Response:
         next_url = f"{request.base_url}?{urlencode(following)}"
     if wanted.is_html:
         values = {p.name: given.get(p.name, "") for p in query.parameters}
-        bound = {n: t.value for n, t in asked.substitutions}
+        bound = {n: value_of(t) for n, t in asked.substitutions}
         response = Response(
             render_template(
                 "query.html",

@@ -15,11 +15,12 @@ from flask import Blueprint, Response, render_template, request
 
 from minsheng.core.errors import NotFound
 from minsheng.core.namespaces import BASE
+from minsheng.core.terms import value_of
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import Kind, by_extension
 from minsheng.stores.base import Dataset
 from minsheng.web import cite
-from minsheng.web.answers import link, negotiate, raw_response, select, term_cell
+from minsheng.web.answers import Cell, link, negotiate, raw_response, select, term_cell
 from minsheng.web.service import service
 
 resources = Blueprint("resources", __name__)
@@ -70,7 +71,7 @@ class Highlight:
     after: str
     start: int
     end: int
-    source: str
+    source: str | None  # a link (answers.link): None for an IRI that is not linked
 
 
 def _split_extension(path: str) -> tuple[str, str | None]:
@@ -95,7 +96,7 @@ def _highlights(triples: list[pyoxigraph.Triple]) -> list[Highlight]:
     """The source sentence of each citation, highlighted inside its paragraph of the report text."""
     by_subject: dict[str, dict[str, str]] = {}
     for t in triples:
-        by_subject.setdefault(t.subject.value, {})[t.predicate.value] = t.object.value
+        by_subject.setdefault(value_of(t.subject), {})[t.predicate.value] = value_of(t.object)
     svc = service()
     found = []
     for citation, props in sorted(by_subject.items()):
@@ -103,9 +104,9 @@ def _highlights(triples: list[pyoxigraph.Triple]) -> list[Highlight]:
         if not source:
             continue
         positions = [
-            by_subject.get(t.object.value, {})
+            by_subject.get(value_of(t.object), {})
             for t in triples
-            if t.subject.value == citation and t.predicate.value == OA + "hasSelector"
+            if value_of(t.subject) == citation and t.predicate.value == OA + "hasSelector"
         ]
         position = next((p for p in positions if OA + "start" in p), None)
         local = svc.local_path(source)
@@ -127,16 +128,20 @@ def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.Named
     found = cite.citation_for(iri)
     citation = cite.box(found) if found is not None else None
     labels = _labels(resource)
-    own = [t for t in triples if t.subject.value == iri]
-    children = [t for t in triples if t.subject.value != iri]
-    names = {t.object.language or "": t.object.value for t in own if t.predicate.value in LABEL_PREDICATES}
+    own = [t for t in triples if value_of(t.subject) == iri]
+    children = [t for t in triples if value_of(t.subject) != iri]
+    names = {
+        t.object.language or "": t.object.value
+        for t in own
+        if t.predicate.value in LABEL_PREDICATES and isinstance(t.object, pyoxigraph.Literal)
+    }
     incoming = [
         (term_cell(pyoxigraph.NamedNode(row["p"]["value"])), _cell(row["s"]))
         for row in select(QueryRequest(INCOMING, (("resource", resource),)))
     ]
 
-    def rows(selected: list[pyoxigraph.Triple]) -> list[tuple]:
-        return [(t.subject.value, term_cell(t.predicate), term_cell(t.object)) for t in selected]
+    def rows(selected: list[pyoxigraph.Triple]) -> list[tuple[str, Cell, Cell]]:
+        return [(value_of(t.subject), term_cell(t.predicate), term_cell(t.object)) for t in selected]
 
     return Response(
         render_template(
@@ -155,13 +160,15 @@ def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.Named
     )
 
 
-def _cell(term: dict[str, str]):
+def _cell(term: dict[str, str]) -> Cell:
     if term["type"] == "uri":
         return term_cell(pyoxigraph.NamedNode(term["value"]))
     return term_cell(pyoxigraph.BlankNode(term["value"]))
 
 
-def _observation_summary(own: list[pyoxigraph.Triple], labels: dict[str, dict[str, str]]) -> dict | None:
+def _observation_summary(
+    own: list[pyoxigraph.Triple], labels: dict[str, dict[str, str]]
+) -> dict[str, str] | None:
     props = {t.predicate.value: t.object for t in own}
     value = props.get("http://purl.org/linked-data/sdmx/2009/measure#obsValue")
     if value is None:
@@ -171,12 +178,12 @@ def _observation_summary(own: list[pyoxigraph.Triple], labels: dict[str, dict[st
         term = props.get(key)
         if term is None:
             return ""
-        names = labels.get(term.value, {})
-        return names.get("en") or names.get("zh") or term.value
+        names = labels.get(value_of(term), {})
+        return names.get("en") or names.get("zh") or value_of(term)
 
     return {
-        "value": value.value,
-        "written": props.get("https://w3id.org/minsheng/def/writtenAs").value
+        "value": value_of(value),
+        "written": value_of(props["https://w3id.org/minsheng/def/writtenAs"])
         if "https://w3id.org/minsheng/def/writtenAs" in props
         else "",
         "unit": label("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"),
@@ -216,9 +223,12 @@ def dereference(path: str) -> Response:
     triples = _triples(answer.body) if carrier.name == "nt" else None
     if not answer.body.strip() or triples == []:
         raise NotFound(f"nothing is known about <{iri}>: no resource, term or graph has this IRI")
-    if fmt.is_html and is_graph:
-        return Response(render_template("graph.html", iri=iri, triples=len(triples)), mimetype="text/html")
     if fmt.is_html:
+        assert triples is not None  # an HTML page's carrier is N-Triples
+        if is_graph:
+            return Response(
+                render_template("graph.html", iri=iri, triples=len(triples)), mimetype="text/html"
+            )
         return _page(iri, triples, resource)
     return raw_response(answer)
 
@@ -269,7 +279,7 @@ def ontology() -> Response:
         answer = svc.executor.run(QueryRequest(DESCRIBE_GRAPH, (("graph", graph_iri),)), lambda kind: fmt)
         return raw_response(answer)
     text = "PREFIX dct: <http://purl.org/dc/terms/>\n" + ONTOLOGY_TERMS
-    terms: dict[str, list[dict[str, str]]] = {}
+    terms: dict[str, list[dict[str, str | None]]] = {}
     for row in select(QueryRequest(text)):
         terms.setdefault(row["kind"]["value"], []).append(
             {

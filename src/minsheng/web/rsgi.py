@@ -104,7 +104,8 @@ class _Chained:
     """The first chunk, then the rest; closes the application's iterable when done."""
 
     def __init__(self, first: bytes, rest: Iterator[bytes], close: Callable[[], None] | None) -> None:
-        self.first, self.rest, self._close = first, rest, close
+        self.first: bytes | None = first  # None once it has been sent
+        self.rest, self._close = rest, close
 
     def __iter__(self) -> _Chained:
         return self

@@ -67,4 +67,5 @@ class Service:
 
 
 def service() -> Service:
-    return current_app.extensions["minsheng"]
+    found: Service = current_app.extensions["minsheng"]  # Flask types extensions as dict[str, Any]
+    return found
