@@ -13,7 +13,7 @@ COMUNICA := .tools/node/node_modules/.bin/comunica-sparql
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: setup build serve test lint tools system-tools load bench clean
+.PHONY: setup build serve test test-fast lint tools system-tools load bench clean
 
 # Progress lines ("==> …") before each step that runs long without output, so a cold start never looks stuck.
 $(STAMP): pyproject.toml
@@ -36,9 +36,12 @@ serve: build
 	@echo "==> starting the server on http://$(HOST):$(PORT)/ (PORT=… HOST=… to change; Ctrl-C stops it)"
 	$(VENV)/bin/minsheng serve --host $(HOST) --port $(PORT)
 
+# Style, the layers (import-linter contracts in pyproject.toml) and the types (mypy --strict), all in make test.
 lint: setup
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # A CJK font too (no command to look for: fontconfig is asked), so browser screenshots show Chinese text.
 system-tools:
@@ -62,6 +65,10 @@ tools: system-tools $(COMUNICA)
 test: build lint tools
 	@echo "==> running the whole test suite (several minutes)"
 	MINSHENG_REQUIRE_TOOLS=1 $(VENV)/bin/pytest
+
+# The edit-test loop: the tests that start no server, browser or long subprocess (about a minute).
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not slow"
 
 # The bounded load test (bench/README.md): not part of `make test`, it measures rather than asserts speed.
 load: build

@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -13,6 +13,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tools import require
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 
 @pytest.fixture(scope="module")
 def browser():

@@ -8,7 +8,11 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from support import run_cli
+
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
 
 
 def minsheng(root: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

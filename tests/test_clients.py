@@ -24,6 +24,8 @@ from SPARQLWrapper import JSON, XML, SPARQLWrapper
 from support import run_cli
 from tools import COMUNICA, require
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 LIFTS = """PREFIX ms: <https://w3id.org/minsheng/def/>
 PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
 PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>

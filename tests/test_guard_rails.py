@@ -27,6 +27,8 @@ from minsheng.release.writer import write_release
 from minsheng.web import create_app
 from support import Server, run_cli, running_server
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 DEADLINE = 2.0
 

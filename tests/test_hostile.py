@@ -23,6 +23,8 @@ import pytest
 from minsheng.query import isolation
 from support import Server, running_server, wait_until_serving
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 BIG_STRING = (
     "SELECT * WHERE { BIND('"

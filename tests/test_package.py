@@ -18,6 +18,8 @@ import pytest
 
 from support import CURATED, free_port, stop, wait_until_serving
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 CHECKOUT = Path(__file__).resolve().parents[1]
 COUNT_OBSERVATIONS = "SELECT (COUNT(*) AS ?n) WHERE { ?o a <http://purl.org/linked-data/cube#Observation> }"
 

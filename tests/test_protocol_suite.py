@@ -22,6 +22,8 @@ from minsheng.core.config import Settings
 from minsheng.release.writer import write_release
 from support import running_server
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 SUITE = Path(__file__).parent / "standards" / "w3c-protocol"
 TESTS = json.loads((SUITE / "protocol-tests.json").read_text(encoding="utf-8"))
 READ_ONLY = {t["id"] for t in TESTS if t["id"].startswith("update_")}

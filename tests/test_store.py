@@ -11,6 +11,8 @@ import pytest
 
 from support import CURATED, canned_answer, canned_paths, run_cli, running_server
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -24,6 +24,8 @@ from minsheng.validate.shapes import failed_integrity_constraints, graph_store, 
 from minsheng.web import create_app
 from support import CURATED, assert_example_answers, run_cli
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "third-report"
 SLUG = "xihu-2025-minsheng"
 

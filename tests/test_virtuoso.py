@@ -16,6 +16,8 @@ import pytest
 from support import CURATED, canned_answer, canned_paths, free_port, run_cli, running_server, stop
 from tools import require
 
+pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
+
 ROOT = Path(__file__).resolve().parents[1]
 INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 

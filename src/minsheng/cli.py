@@ -7,11 +7,18 @@ import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from minsheng.core.config import Settings
 from minsheng.core.errors import DataProblem, InvalidData, MinshengError
+
+if TYPE_CHECKING:  # only for annotations: the commands import what they run when they run
+    from flask.testing import FlaskClient
+    from werkzeug.test import TestResponse
+
+    from minsheng.validate.shapes import ValidationOutcome
 
 _ROOT = click.option(
     "--root",
@@ -134,7 +141,7 @@ def validate(root: Path | None, engine: str, release_dir: Path | None) -> None:
     sys.exit(0 if outcome.conforms else 1)
 
 
-def _validation_outcome(settings: Settings, engine: str, release_dir: Path | None):
+def _validation_outcome(settings: Settings, engine: str, release_dir: Path | None) -> ValidationOutcome:
     from rdflib import Dataset
     from rdflib.exceptions import ParserError
 
@@ -375,7 +382,7 @@ def load(root: Path | None, target: str) -> None:
     click.echo(f"release {manifest.release} loaded into {target.split('@')[-1]}")
 
 
-def _client(root: Path | None):
+def _client(root: Path | None) -> FlaskClient:
     from minsheng.stores.base import ReleaseUnavailable
     from minsheng.web import create_app
 
@@ -387,7 +394,7 @@ def _client(root: Path | None):
         raise AssertionError("unreachable") from exc
 
 
-def _print_response(response, expect_ok: bool = True) -> None:
+def _print_response(response: TestResponse, expect_ok: bool = True) -> None:
     sys.stdout.buffer.write(response.get_data())
     if not response.get_data().endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")

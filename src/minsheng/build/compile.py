@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from minsheng.build import lexicon, numbers
 from minsheng.build.periods import BadPeriod, parse_period
@@ -274,6 +275,8 @@ class ReportCompiler:
     def _resolve_named_thing_quotes(self) -> None:
         for subject, quote in sorted(self.graph.subject_objects(MS.quote)):
             self.graph.remove((subject, MS.quote, quote))
+            if not isinstance(subject, URIRef):  # a blank node cannot be cited: the shapes name it
+                continue
             if not self._cite(subject, str(quote)):
                 self.problem(
                     f"quote of <{subject}> is not in {self.report.text_file}: {quote}",
@@ -340,7 +343,14 @@ class ReportCompiler:
                 self.problem(
                     f"{column} names {named!r}, which is not an observation of this report", line, column
                 )
-        if None in (indicator, region, value_type, unit, qualifier, period):
+        if (
+            indicator is None
+            or region is None
+            or value_type is None
+            or unit is None
+            or qualifier is None
+            or period is None
+        ):
             return
         g = self.graph
         g.add((obs, RDF.type, QB.Observation))
@@ -447,8 +457,9 @@ class ObservationLabels:
         self.vocabulary = vocabulary
 
     def label(self, subject: URIRef, lang: str, prop: URIRef = RDFS.label) -> str:
-        for label in sorted(self.vocabulary.objects(subject, prop)):
-            if isinstance(label, Literal) and label.language == lang:
+        labels = [o for o in self.vocabulary.objects(subject, prop) if isinstance(o, Literal)]
+        for label in sorted(labels):
+            if label.language == lang:
                 return str(label)
         return ""
 
@@ -532,6 +543,6 @@ def build_dataset(settings: Settings) -> Dataset:
     return dataset
 
 
-def _copy(source: Iterable[tuple], target: Graph) -> None:
+def _copy(source: Iterable[tuple[Node, Node, Node]], target: Graph) -> None:
     for triple in source:
         target.add(triple)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
@@ -81,7 +81,7 @@ SENTENCE_END = "。！？；\n"
 TIME_SCOPE_END = "。！？"
 PHRASE_END = "。！？；，,：:\n"  # a phrase runs over 、 and 和: the span of a 分别 list
 CLAUSE_END = "。！？；，,、：:\n"  # a clause: one item of a list, the quote of one figure
-PERIODS = (
+PERIODS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], int], str]], ...] = (
     (re.compile(r"(?:截至)?([0-9０-９]{1,2})月中旬"), lambda m, y: f"{y}-01-01/{y}-{int(m.group(1)):02d}-M"),
     (
         re.compile(r"截至(?:今年|20[0-9]{2}年)?([0-9０-９]{1,2})月底"),
