@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from minsheng.stores.base import Store
+from minsheng.stores.served import load_release
+from store_contract import StoreContract
 from support import CURATED, canned_answer, canned_paths, run_cli, running_server
 
 pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
@@ -45,3 +48,20 @@ def test_a_store_of_another_release_or_no_store_is_refused(persistent, tmp_path:
         (store / "release.json").write_text(json.dumps({"release": release}) + "\n", encoding="utf-8")
     empty = run_cli("serve", "--root", str(project), "--store", str(tmp_path))
     assert empty.returncode == 2 and "is not a minsheng store" in empty.stderr
+
+
+class TestInMemoryStore(StoreContract):
+    """The store contract on the release parsed into memory (what `minsheng serve` uses by default)."""
+
+    @pytest.fixture
+    def store(self, release_dir: Path) -> Store:
+        return load_release(release_dir)
+
+
+class TestPersistentStore(StoreContract):
+    """The store contract on the RocksDB store written by `build --store`, opened read-only."""
+
+    @pytest.fixture
+    def store(self, persistent: tuple[Path, Path]) -> Store:
+        project, store_dir = persistent
+        return load_release(project / "dist", str(store_dir))

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from minsheng.stores.base import Store
+from minsheng.stores.served import load_release
+from store_contract import StoreContract
 from support import CURATED, canned_answer, canned_paths, free_port, run_cli, running_server, stop
 from tools import require
 
@@ -88,3 +91,20 @@ def test_virtuoso_serves_every_canned_query_like_the_embedded_store(
         )
         with urllib.request.urlopen(page, timeout=30) as response:
             assert "<mark>提前超额完成加装电梯203台</mark>" in response.read().decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def loaded_endpoint(virtuoso: tuple[str, str], release_dir: Path) -> str:
+    """The SPARQL endpoint of the scratch Virtuoso once `minsheng load` has loaded the release."""
+    isql, endpoint = virtuoso
+    loaded = run_cli("load", "--into", isql, "--root", str(release_dir.parent))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    return endpoint
+
+
+class TestRemoteStore(StoreContract):
+    """The store contract on Virtuoso through the remote store, after `minsheng load`."""
+
+    @pytest.fixture
+    def store(self, loaded_endpoint: str, release_dir: Path) -> Store:
+        return load_release(release_dir, "sparql+" + loaded_endpoint)

@@ -318,5 +318,5 @@ def markdown_table(catalog: dict[str, CannedQuery]) -> str:
             f"`{p.name}` ({p.type}" + (f", default `{p.default}`" if p.default else "") + ")"
             for p in query.parameters
         )
-        lines.append(f"| [`{name}`](queries/{name}.rq) | {query.title} | {parameters or '—'} |")
+        lines.append(f"| [`{name}`](src/minsheng/curated/queries/{name}.rq) | {query.title} | {parameters or '—'} |")
     return "\n".join(lines) + "\n"

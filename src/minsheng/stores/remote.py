@@ -76,7 +76,8 @@ class RemoteStore:
         named = dataset.named_graphs or (() if dataset.default_graphs else tuple(self.graphs))
         body = self._post(text, accept, defaults, named)
         if accept == "text/turtle":
-            return list(pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.TURTLE))
+            # Triples, like the embedded store's answer (the parser gives quads in the default graph).
+            return [quad.triple for quad in pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.TURTLE)]
         return pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
 
     def _post(self, text: str, accept: str, defaults: tuple[str, ...], named: tuple[str, ...]) -> bytes:
