@@ -160,6 +160,7 @@ def test_named_things_are_typed_labelled_and_cited(store: pyoxigraph.Store) -> N
     )
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_two_builds_give_identical_bytes(project_copy: Path) -> None:
     first = run_cli("build", "--root", str(project_copy), seed="1")
     assert first.returncode == 0, first.stderr
@@ -241,6 +242,7 @@ def _replace(root: Path, relative: str, old: str, new: str) -> None:
     path.write_text(text.replace(old, new), encoding="utf-8")
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 @pytest.mark.parametrize(
     ("relative", "old", "new", "message"),
     [
@@ -302,12 +304,14 @@ def test_bad_data_fails_the_build_and_keeps_the_release(project_copy, relative, 
     assert {p: p.read_bytes() for p in (project_copy / "dist").rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_validate_reports_and_exits_zero_on_the_real_data() -> None:
     result = run_cli("validate")
     assert result.returncode == 0, result.stderr
     assert "valid: 0 SHACL violation(s), 0 Data Cube constraint(s) failed" in result.stdout
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_validate_exits_one_on_a_shape_violation(project_copy: Path) -> None:
     # A topic without its COFOG/SDG mapping passes the build's row checks but not SHACL.
     _replace(

@@ -121,6 +121,7 @@ def test_a_parameter_needs_a_where_clause_to_be_bound_in(tmp_path: Path) -> None
 PARAMETERISED = {name: q for name, q in CATALOG.items() if q.parameters and not q.service_parameters}
 
 
+@pytest.mark.slow  # every parameterised query run twice: make test only
 @pytest.mark.parametrize("query", PARAMETERISED.values(), ids=list(PARAMETERISED))
 def test_values_binding_answers_as_engine_substitution(query: CannedQuery, store: pyoxigraph.Store) -> None:
     """The VALUES block every store binds parameters with gives pyoxigraph's own substitution's answer."""

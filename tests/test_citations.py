@@ -168,6 +168,7 @@ def test_release_date_is_reproducible(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert release_date(tmp_path) == date(2024, 12, 1)
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_versioned_urls_outlive_the_next_release(
     dataset, release_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -63,6 +63,7 @@ def test_the_2021_reform_is_modelled(store: pyoxigraph.Store) -> None:
     assert ("330105-before-2021", "330105") in ended
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_a_figure_in_a_territory_that_no_longer_existed_fails_the_build(project_copy: Path) -> None:
     csv = project_copy / "data" / "reports" / "gongshu-2024-minsheng.csv"
     text = csv.read_text(encoding="utf-8")

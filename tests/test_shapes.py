@@ -39,6 +39,7 @@ def test_valid_fixture_conforms() -> None:
     assert results(Graph().parse(FIXTURES / "valid.ttl")) == []
 
 
+@pytest.mark.slow  # pyshacl over the whole release: make test only
 def test_real_data_conforms_without_warnings(dataset) -> None:
     assert results(union_graph(dataset)) == []
 

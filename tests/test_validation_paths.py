@@ -85,6 +85,7 @@ def test_paths_agree_on_breakages_beyond_the_fixtures(name: str) -> None:
     assert by_sparql == by_pyshacl
 
 
+@pytest.mark.slow  # both SHACL engines over the whole release: make test only
 def test_paths_agree_on_the_real_data(dataset, settings: Settings) -> None:
     by_pyshacl = validate_with_pyshacl(dataset, settings)
     by_sparql = validate_store(dataset_store(dataset), settings)
@@ -125,6 +126,7 @@ def test_a_shape_the_compiler_does_not_know_is_refused() -> None:
         compile_shapes(shapes)
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_a_synthetic_benchmark_release_is_valid(
     release_dir: Path, tmp_path: Path, settings: Settings
 ) -> None:
@@ -140,6 +142,7 @@ def test_a_synthetic_benchmark_release_is_valid(
     assert not outcome.warnings, outcome.report()
 
 
+@pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_validate_cli_on_a_release_and_its_errors(release_dir: Path, tmp_path: Path) -> None:
     for engine in ("sparql", "pyshacl"):
         done = run_cli("validate", "--release", str(release_dir), "--engine", engine)
