@@ -271,6 +271,20 @@ def test_an_oversized_chunked_body_is_413_not_cut(hostile: Server) -> None:
     connection.close()
 
 
+def test_a_declared_oversized_body_is_413_before_it_is_sent(hostile: Server) -> None:
+    """A Content-Length over the limit is answered at once: the server does not wait for a body that could
+    only be refused (the client here sends none of it)."""
+    url = urllib.parse.urlsplit(hostile)
+    with socket.create_connection((url.hostname, url.port), timeout=30) as raw:
+        raw.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 50000000\r\n\r\n"
+        )
+        answer = raw.recv(65536)  # waiting for the body would end in a 408 at its deadline instead
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"request-too-large" in answer
+
+
 def test_absolute_urls_come_from_the_public_url_not_the_host_header(hostile: Server) -> None:
     forged = {"Host": "evil.example", "X_Forwarded_Proto": "gopher", "X_Forwarded_Host": "evil.example"}
     for path in ("/openapi.json", "/queries.json"):

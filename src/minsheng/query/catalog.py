@@ -318,5 +318,6 @@ def markdown_table(catalog: dict[str, CannedQuery]) -> str:
             f"`{p.name}` ({p.type}" + (f", default `{p.default}`" if p.default else "") + ")"
             for p in query.parameters
         )
-        lines.append(f"| [`{name}`](src/minsheng/curated/queries/{name}.rq) | {query.title} | {parameters or '—'} |")
+        link = f"[`{name}`](src/minsheng/curated/queries/{name}.rq)"
+        lines.append(f"| {link} | {query.title} | {parameters or '—'} |")
     return "\n".join(lines) + "\n"

@@ -55,6 +55,11 @@ class RSGIApp:
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         if scope.proto != "http":
             return
+        if _declared_length(scope) > self.max_body_bytes:  # refused before a byte of it is waited for
+            _error(
+                protocol, 413, "request-too-large", f"the request body is over {self.max_body_bytes} bytes"
+            )
+            return
         try:
             body = await asyncio.wait_for(self._body(protocol), BODY_TIMEOUT)
         except TimeoutError:
@@ -154,3 +159,10 @@ def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
             header = "HTTP_" + key.upper().replace("-", "_")
             environ[header] = f"{environ[header]},{value}" if header in environ else value
     return environ
+
+
+def _declared_length(scope: Any) -> int:
+    """The Content-Length a request declares; 0 when it declares none or one that is not a number (the body
+    read then finds its real length, under the same limit)."""
+    value = scope.headers.get("content-length") or ""
+    return int(value) if value.isascii() and value.isdigit() else 0
