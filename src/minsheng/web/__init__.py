@@ -4,6 +4,7 @@ Every route (datasette's habit: all in one place):
 
     /                         home page (HTML) or the VoID/DCAT catalogue (RDF by Accept)
     /sparql                   SPARQL 1.1 Protocol query operation; bare GET: service description or editor
+    /browse[.csv|.json]       the cube browser: facets with counts, figures, a chart per unit
     /queries                  the canned-query catalog (HTML, JSON)
     /queries/<name>[.<ext>]   one canned query: form and results (HTML) or results (json csv tsv xml ttl ...)
     /openapi.json             OpenAPI 3.1 document generated from the catalog
@@ -22,7 +23,8 @@ from ..config import Settings
 from ..host import HostClient
 from ..namespaces import PREFIXES
 from ..store import Release
-from . import access, caching, cite, errors, security
+from . import access, caching, cite, errors, language, security
+from .browse import browse
 from .download import download
 from .pages import pages
 from .queries import queries
@@ -42,10 +44,11 @@ def create_app(
     app.json.ensure_ascii = False  # Chinese labels stay readable in JSON
     app.json.sort_keys = False
     app.extensions["minsheng"] = Service.start(settings, host, release)
-    for blueprint in (pages, sparql, queries, resources, download):
+    for blueprint in (pages, sparql, queries, resources, download, browse):
         app.register_blueprint(blueprint)
     app.add_template_filter(curie)
     app.context_processor(cite.template_context)
+    language.register(app)
     errors.register(app)
     caching.register(app)
     security.register(app, settings.max_body_bytes)
