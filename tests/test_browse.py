@@ -66,8 +66,13 @@ def test_facets_narrow_and_count_the_figures_of_the_selection(server: str) -> No
 def test_every_dimension_filters(server: str) -> None:
     facets = document(f"{server}/browse.json")["facets"]
     parameters = {
-        "region": "region", "report": "report", "topic": "topic_code", "category": "category",
-        "indicator": "indicator_code", "period": "period", "value_type": "value_type",
+        "region": "region",
+        "report": "report",
+        "topic": "topic_code",
+        "category": "category",
+        "indicator": "indicator_code",
+        "period": "period",
+        "value_type": "value_type",
     }
     for dimension, parameter in parameters.items():
         item = facets[dimension][-1]  # the rarest value: the fewest pages
@@ -104,8 +109,11 @@ def test_pages_follow_the_link_header(server: str) -> None:
 def test_counted_items_in_both_languages(server: str) -> None:
     # Counts (unit:NUM) of lifts; the indicator's ranks and shares have units of their own.
     zh, en = (
-        [f for f in document(f"{server}/browse.json?indicator_code=lift-retrofit&lang={lang}")["figures"]
-         if f["unit_code"] == "num"]
+        [
+            f
+            for f in document(f"{server}/browse.json?indicator_code=lift-retrofit&lang={lang}")["figures"]
+            if f["unit_code"] == "num"
+        ]
         for lang in ("zh", "en")
     )
     assert zh and {f["unit"] for f in zh} == {"台"} and {f["counted"] for f in zh} == {"台"}
@@ -115,6 +123,7 @@ def test_counted_items_in_both_languages(server: str) -> None:
 
 def test_one_chart_per_unit(server: str) -> None:
     status, _, body = fetch(f"{server}/browse?lang=en&limit=200", Accept="text/html")
+    assert status == 200
     html = body.decode("utf-8")
     units = re.findall(r'<figure class="chart unit-chart" data-unit="([^"]*)"', html)
     assert units and len(units) == len(set(units))
@@ -123,8 +132,12 @@ def test_one_chart_per_unit(server: str) -> None:
 
 
 def test_accept_language_picks_the_language_and_varies(server: str) -> None:
-    _, zh_headers, zh = fetch(f"{server}/browse.json?indicator_code=lift-retrofit", **{"Accept-Language": "zh-CN,zh;q=0.9"})
-    _, en_headers, en = fetch(f"{server}/browse.json?indicator_code=lift-retrofit", **{"Accept-Language": "en-GB,en;q=0.8"})
+    _, zh_headers, zh = fetch(
+        f"{server}/browse.json?indicator_code=lift-retrofit", **{"Accept-Language": "zh-CN,zh;q=0.9"}
+    )
+    _, en_headers, en = fetch(
+        f"{server}/browse.json?indicator_code=lift-retrofit", **{"Accept-Language": "en-GB,en;q=0.8"}
+    )
     assert json.loads(zh)["lang"] == "zh" and json.loads(en)["lang"] == "en"
     assert "Accept-Language" in zh_headers["Vary"] and zh_headers["ETag"] != en_headers["ETag"]
     # A parameter wins over the header.

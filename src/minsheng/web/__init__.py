@@ -5,6 +5,7 @@ Every route (datasette's habit: all in one place):
     /                         home page (HTML) or the VoID/DCAT catalogue (RDF by Accept)
     /sparql                   SPARQL 1.1 Protocol query operation; bare GET: service description or editor
     /browse[.csv|.json]       the cube browser: facets with counts, figures, a chart per unit
+    /editor                   YASGUI from this server's static files, on /sparql (?query= prefills it)
     /queries                  the canned-query catalog (HTML, JSON)
     /queries/<name>[.<ext>]   one canned query: form and results (HTML) or results (json csv tsv xml ttl ...)
     /openapi.json             OpenAPI 3.1 document generated from the catalog
@@ -26,6 +27,7 @@ from ..store import Release
 from . import access, caching, cite, errors, language, security
 from .browse import browse
 from .download import download
+from .editor import editor
 from .pages import pages
 from .queries import queries
 from .resources import resources
@@ -44,7 +46,7 @@ def create_app(
     app.json.ensure_ascii = False  # Chinese labels stay readable in JSON
     app.json.sort_keys = False
     app.extensions["minsheng"] = Service.start(settings, host, release)
-    for blueprint in (pages, sparql, queries, resources, download, browse):
+    for blueprint in (pages, sparql, queries, resources, download, browse, editor):
         app.register_blueprint(blueprint)
     app.add_template_filter(curie)
     app.context_processor(cite.template_context)

@@ -70,7 +70,9 @@ def _url(selection: dict[str, str], ext: str | None = None, **extra: str) -> str
 @browse.route("/browse.<ext>")
 def view(ext: str | None = None) -> Response:
     if ext is not None and ext not in EXTENSIONS:
-        raise NotFound(f"the browser's figures are offered as /browse, /browse.csv and /browse.json, not .{ext}")
+        raise NotFound(
+            f"the browser's figures are offered as /browse, /browse.csv and /browse.json, not .{ext}"
+        )
     given = _given()
     lang = language.choose()
     svc = service()
@@ -159,9 +161,7 @@ def _chosen(facets: dict[str, list[dict[str, object]]], selection: dict[str, str
             selection[parameter],
         )
         rest = {k: v for k, v in selection.items() if k != parameter}
-        chosen.append(
-            {"dimension": dimension, "label": label, "remove": _url(rest, lang=lang)}
-        )
+        chosen.append({"dimension": dimension, "label": label, "remove": _url(rest, lang=lang)})
     return chosen
 
 

@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
         cacheable = "no-store" not in response.headers.get("Cache-Control", "")
         if request.method in ("GET", "HEAD") and response.status_code == 200 and cacheable:
             settings = service().settings
-            # The language chosen is part of the key: without a `lang` parameter it comes from Accept-Language.
+            # The language is part of the key: without a `lang` parameter it comes from Accept-Language.
             path = request.full_path + "|" + (g.get("lang") or "")
             response.set_etag(etag_for(service().release.release_id, path, response.mimetype or ""))
             response.headers.setdefault("Cache-Control", f"public, max-age={settings.cache_max_age}")

@@ -81,9 +81,7 @@ def _chart(unit: str, rows: list[Row]) -> Chart:
     for index, (row, value) in enumerate(zip(rows, values, strict=True)):
         label = _series_name(row, varying) + " · " + row.get("period_label", "")
         length = float(abs(value) / peak) * (WIDTH - LABEL_WIDTH - 80)
-        bars.append(
-            Bar(LABEL_WIDTH, index * (BAR + GAP), length, BAR, row["value"], label, 0, value < 0)
-        )
+        bars.append(Bar(LABEL_WIDTH, index * (BAR + GAP), length, BAR, row["value"], label, 0, value < 0))
     return Chart(unit, False, WIDTH, len(bars) * (BAR + GAP) + GAP, bars)
 
 
@@ -104,8 +102,16 @@ def _by_year(
         height = float(abs(value) / peak) * PLOT_HEIGHT
         x = 20 + ordered_years.index(year) * slot + (slot - bar_width * len(names)) / 2 + series * bar_width
         bars.append(
-            Bar(x, 20 + PLOT_HEIGHT - height, bar_width - 1, height, row["value"], names[series],
-                series % SERIES_CLASSES, value < 0)
+            Bar(
+                x,
+                20 + PLOT_HEIGHT - height,
+                bar_width - 1,
+                height,
+                row["value"],
+                names[series],
+                series % SERIES_CLASSES,
+                value < 0,
+            )
         )
     ticks = [(20 + i * slot + slot / 2, year) for i, year in enumerate(ordered_years)]
     legend = [(i % SERIES_CLASSES, name) for i, name in enumerate(names)]
