@@ -172,3 +172,42 @@ def test_an_empty_selection_says_so(server: str) -> None:
     url = f"{server}/browse?{urlencode({'report': 'https://example.org/no-such-report'})}"
     status, _, body = fetch(url, Accept="text/html")
     assert status == 200 and 'id="no-figures"' in body.decode("utf-8")
+
+
+def test_every_canned_query_takes_lang_and_accept_language(server: str) -> None:
+    catalog = document(f"{server}/queries.json")["queries"]
+    for query in catalog:
+        assert "lang" in {p["name"] for p in query["parameters"]}, query["name"]
+    # Without a parameter the header decides; with one, the parameter does.
+    url = f"{server}/queries/figures-by-region.json?region=330105&limit=5"
+    for header, wanted in (("en-US,en;q=0.9", "en"), ("zh-CN", "zh"), ("fr", "zh")):
+        rows = document(url, **{"Accept-Language": header})["results"]["bindings"]
+        assert {r["lang"]["value"] for r in rows} == {wanted}, header
+    rows = document(url + "&lang=zh", **{"Accept-Language": "en"})["results"]["bindings"]
+    assert {r["lang"]["value"] for r in rows} == {"zh"}
+
+
+def test_labels_follow_the_language_with_a_chinese_fallback(server: str) -> None:
+    zh = document(f"{server}/queries/reports.json?lang=zh")["results"]["bindings"]
+    en = document(f"{server}/queries/reports.json?lang=en")["results"]["bindings"]
+    assert zh and len(zh) == len(en)
+    for chinese, english in zip(zh, en, strict=True):
+        assert chinese["label"]["value"] == chinese["title"]["value"]  # the Chinese title
+        assert english["label"]["value"]  # an English name, or the Chinese title where there is none
+        assert english["region_label"]["value"] != chinese["region_label"]["value"]
+
+
+def test_a_figure_page_shows_its_counted_item_in_each_language(server: str) -> None:
+    figure = document(f"{server}/browse.json?indicator_code=lift-retrofit&value_type=actual&lang=en")[
+        "figures"
+    ][0]
+    path = figure["obs"].split("https://w3id.org/minsheng", 1)[1]
+    for lang in ("zh", "en"):
+        counted = next(
+            f["counted"]
+            for f in document(f"{server}/browse.json?indicator_code=lift-retrofit&lang={lang}")["figures"]
+            if f["obs"] == figure["obs"]
+        )
+        _, _, body = fetch(f"{server}{path}?lang={lang}", Accept="text/html")
+        value = re.search(r'id="obs-value">(.*?)</dd>', body.decode("utf-8"), re.DOTALL)
+        assert value and f"<strong>{figure['value']}</strong> {counted}" in value.group(1), lang

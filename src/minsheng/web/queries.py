@@ -12,6 +12,7 @@ from ..execute import canned_request
 from ..negotiation import Kind, by_extension, choose
 from ..openapi import openapi_document
 from ..paging import AFTER, LIMIT, cursor
+from . import language
 from .answers import raw_response, run, table
 from .service import service
 
@@ -94,7 +95,8 @@ def canned(name: str) -> Response:
             parameter=repeated[0],
             expected="a single value",
         )
-    given = request.args.to_dict()
+    # `lang` from Accept-Language when the request gives none (the query's default otherwise).
+    given = language.bind_language(query, request.args.to_dict())
     asked = canned_request(query, given, service().settings.max_result_rows, service().regions)
     answer, wanted = run(asked, format_name)
     next_url = None

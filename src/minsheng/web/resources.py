@@ -17,7 +17,7 @@ from ..errors import NotFound
 from ..execute import QueryRequest
 from ..negotiation import Kind, by_extension
 from ..store import Dataset
-from . import cite
+from . import cite, language
 from .answers import link, negotiate, raw_response, select, term_cell
 from .service import service
 
@@ -40,6 +40,13 @@ WHERE {
 }
 """
 DESCRIBE_GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"
+COUNTED = """
+PREFIX ms: <https://w3id.org/minsheng/def/>
+SELECT ?counted WHERE {
+  ?obs <http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure> <http://qudt.org/vocab/unit/NUM> ;
+       ms:indicator/ms:countedItem ?counted .
+}
+"""
 LABELS = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -147,7 +154,7 @@ def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.Named
             incoming=incoming,
             labels=labels,
             highlights=_highlights(triples),
-            observation=_observation_summary(own, labels),
+            observation=_observation_summary(own, labels, resource),
             citation=citation,
         ),
         mimetype="text/html",
@@ -160,25 +167,40 @@ def _cell(term: dict[str, str]):
     return term_cell(pyoxigraph.BlankNode(term["value"]))
 
 
-def _observation_summary(own: list[pyoxigraph.Triple], labels: dict[str, dict[str, str]]) -> dict | None:
+def _observation_summary(
+    own: list[pyoxigraph.Triple], labels: dict[str, dict[str, str]], resource: pyoxigraph.NamedNode
+) -> dict | None:
     props = {t.predicate.value: t.object for t in own}
     value = props.get("http://purl.org/linked-data/sdmx/2009/measure#obsValue")
     if value is None:
         return None
+    lang = language.choose()
 
     def label(key: str) -> str:
         term = props.get(key)
         if term is None:
             return ""
         names = labels.get(term.value, {})
-        return names.get("en") or names.get("zh") or term.value
+        return names.get(lang) or names.get("zh") or names.get("en") or term.value
+
+    # A count (unit:NUM) reads as what it counts (203 台 / 203 lift), not as "number".
+    counted = {
+        row["counted"].get("xml:lang", ""): row["counted"]["value"]
+        for row in select(QueryRequest(COUNTED, (("obs", resource),)))
+    }
+    unit = (
+        counted.get(lang)
+        or counted.get("zh")
+        or counted.get("en")
+        or label("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure")
+    )
 
     return {
         "value": value.value,
         "written": props.get("https://w3id.org/minsheng/def/writtenAs").value
         if "https://w3id.org/minsheng/def/writtenAs" in props
         else "",
-        "unit": label("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"),
+        "unit": unit,
         "qualifier": label("https://w3id.org/minsheng/def/valueQualifier"),
         "value_type": label("https://w3id.org/minsheng/def/valueType"),
         "period": label("http://purl.org/linked-data/sdmx/2009/dimension#refPeriod"),
