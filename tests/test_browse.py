@@ -211,3 +211,15 @@ def test_a_figure_page_shows_its_counted_item_in_each_language(server: str) -> N
         _, _, body = fetch(f"{server}{path}?lang={lang}", Accept="text/html")
         value = re.search(r'id="obs-value">(.*?)</dd>', body.decode("utf-8"), re.DOTALL)
         assert value and f"<strong>{figure['value']}</strong> {counted}" in value.group(1), lang
+
+
+def test_pages_speak_the_language_asked_for(server: str) -> None:
+    for path, heading in (("/queries", "预置查询"), ("/browse", "浏览数据"), ("/download/", "下载")):
+        _, headers, body = fetch(server + path, Accept="text/html", **{"Accept-Language": "zh-CN,zh;q=0.9"})
+        html = body.decode("utf-8")
+        assert '<html lang="zh">' in html and f"<h1>{heading}</h1>" in html, path
+        assert "Accept-Language" in headers["Vary"]
+        _, _, body = fetch(server + path + "?lang=en", Accept="text/html", **{"Accept-Language": "zh"})
+        assert '<html lang="en">' in body.decode("utf-8") and f"<h1>{heading}</h1>" not in body.decode(
+            "utf-8"
+        )

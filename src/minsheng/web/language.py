@@ -70,6 +70,11 @@ ZH = {
     "Query editor": "查询编辑器",
     "The plain editor": "简易编辑器",
     "years": "年份",
+    "Named graph": "命名图",
+    "Parts of this description": "本描述的组成部分",
+    "Referred to by": "被引用于",
+    "Sources": "来源",
+    "Query": "查询",
 }
 STRINGS = {"zh": ZH, "en": {}}
 
