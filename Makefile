@@ -9,11 +9,17 @@ SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver roqet:rasqal-util
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COMUNICA_VERSION := 4.5.0
 COMUNICA := .tools/node/node_modules/.bin/comunica-sparql
+# The SPARQL editor served at /editor, from the app's own static files (no CDN): `make yasgui` fetches this
+# version with `npm pack` (a tarball only: no package.json or lock file here) and copies its built JS and CSS
+# and its package.json (name, version, licence) into YASGUI_DIR; the files are committed, and
+# tests/test_editor.py checks them against YASGUI_DIR/SHA256SUMS.
+YASGUI_VERSION := 4.6.2
+YASGUI_DIR := src/minsheng/web/static/yasgui
 # Where `make serve` listens: `make serve PORT=8080 HOST=0.0.0.0`.
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: setup build serve test test-fast lint tools system-tools load bench clean
+.PHONY: setup build serve test test-fast lint tools system-tools load bench clean yasgui
 
 # Progress lines ("==> …") before each step that runs long without output, so a cold start never looks stuck.
 $(STAMP): pyproject.toml
@@ -81,6 +87,14 @@ bench: build
 	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq --no-install-recommends wrk
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+yasgui:
+	@echo "==> fetching @zazuko/yasgui@$(YASGUI_VERSION) with npm pack"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  (cd "$$tmp" && npm pack --silent @zazuko/yasgui@$(YASGUI_VERSION) >/dev/null && tar xzf zazuko-yasgui-$(YASGUI_VERSION).tgz) && \
+	  cp "$$tmp/package/build/yasgui.min.js" "$$tmp/package/build/yasgui.min.css" "$$tmp/package/package.json" $(YASGUI_DIR)/ && \
+	  sed -i '/sourceMappingURL=/d' $(YASGUI_DIR)/yasgui.min.js
+	cd $(YASGUI_DIR) && sha256sum yasgui.min.js yasgui.min.css package.json LICENSE > SHA256SUMS
 
 clean:
 	rm -rf dist build $(VENV) .tools .pytest_cache bench/releases

@@ -112,3 +112,73 @@ def test_chinese_text_is_drawn_in_a_cjk_font_not_as_boxes(browser, server: str, 
     assert abs(cjk - 4 * size) < 0.25 * size  # four full-width glyphs, one em each
     shot = tmp_path / "home.png"  # what the screenshot tests now show: text
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+
+def test_browse_two_facets_then_the_table_and_a_chart_per_unit(browser, server: str) -> None:
+    browser.get(server + "/browse?lang=en")
+    # The first region, then the first value type: each click narrows the facets and the table.
+    region = browser.find_element(By.CSS_SELECTOR, "#facet-region a.facet-value")
+    region_label, region_code = region.text, region.get_attribute("data-code")
+    region.click()
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("region=" + region_code))
+    value_type = browser.find_element(By.CSS_SELECTOR, "#facet-value_type a.facet-value")
+    value_type_label = value_type.text
+    count = int(value_type.find_element(By.XPATH, "following-sibling::span[@class='facet-count']").text)
+    value_type.click()
+    WebDriverWait(browser, 30).until(expected_conditions.url_contains("value_type="))
+    chips = [
+        c.get_attribute("data-dimension") for c in browser.find_elements(By.CSS_SELECTOR, "#chosen .chip")
+    ]
+    assert chips == ["region", "value_type"]
+    header = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#browse-table thead th")]
+    rows = [
+        dict(zip(header, (td.text for td in row.find_elements(By.TAG_NAME, "td")), strict=True))
+        for row in browser.find_elements(By.CSS_SELECTOR, "#browse-table tbody tr")
+    ]
+    assert len(rows) == min(count, 100)
+    assert {r["region"] for r in rows} == {region_label} and {r["value type"] for r in rows} == {
+        value_type_label
+    }
+    assert all(r["value"] and r["counted item or unit"] for r in rows)
+    # One chart per unit of the table; as many bars in them as the table has numeric figures.
+    charts = browser.find_elements(By.CSS_SELECTOR, "figure.unit-chart")
+    units = [c.get_attribute("data-unit") for c in charts]
+    assert units and len(units) == len(set(units)) and set(units) <= {r["counted item or unit"] for r in rows}
+    bars = browser.find_elements(By.CSS_SELECTOR, "figure.unit-chart rect.bar")
+    assert len(bars) == sum(1 for r in rows if r["value"].replace(".", "", 1).lstrip("-").isdigit())
+    # A figure's link opens its page.
+    browser.find_element(By.CSS_SELECTOR, "#browse-table a.figure-link").click()
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.ID, "obs-value")))
+
+
+def test_language_toggle_on_every_page(browser, server: str) -> None:
+    for path in ("/", "/browse", "/queries", "/sparql", "/download/", "/def/"):
+        browser.get(server + path + "?lang=en")
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", path
+        browser.find_element(By.CSS_SELECTOR, "#language-toggle a[hreflang=zh]").click()
+        WebDriverWait(browser, 30).until(expected_conditions.url_contains("lang=zh"))
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "zh", path
+        assert browser.find_element(By.CSS_SELECTOR, "header nav").text.startswith("浏览数据"), path
+
+
+def test_yasgui_editor_loads_from_this_server_and_runs_a_canned_query(browser, server: str) -> None:
+    browser.get(server + "/queries/indicators")
+    browser.find_element(By.CSS_SELECTOR, "details summary").click()
+    browser.find_element(By.ID, "open-in-editor").click()
+    WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".yasqe .CodeMirror"))
+    )
+    query = browser.execute_script("return window.minshengYasgui.getTab().getQuery()")
+    assert "?indicator_code" in query and "GROUP_CONCAT" in query  # the canned query's text, prefilled
+    endpoint = browser.execute_script("return window.minshengYasgui.getTab().getEndpoint()")
+    assert endpoint.endswith("/sparql")
+    browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+    WebDriverWait(browser, 30).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".yasr table tbody tr"))
+    )
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".yasr table tbody tr")) > 1
+    # Everything the page loaded, the query's answer included, came from this server.
+    loaded = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert loaded and all(url.startswith(server + "/") for url in loaded), loaded
+    assert any("/static/yasgui/yasgui.min.js" in url for url in loaded)
+    assert any(url.endswith("/sparql") for url in loaded)  # POST: a long query fits no URL

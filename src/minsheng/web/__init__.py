@@ -4,6 +4,8 @@ Every route (datasette's habit: all in one place):
 
     /                         home page (HTML) or the VoID/DCAT catalogue (RDF by Accept)
     /sparql                   SPARQL 1.1 Protocol query operation; bare GET: service description or editor
+    /browse[.csv|.json]       the cube browser: facets with counts, figures, a chart per unit
+    /editor                   YASGUI from this server's static files, on /sparql (?query= prefills it)
     /queries                  the canned-query catalog (HTML, JSON)
     /queries/<name>[.<ext>]   one canned query: form and results (HTML) or results (json csv tsv xml ttl ...)
     /openapi.json             OpenAPI 3.1 document generated from the catalog
@@ -23,8 +25,10 @@ from minsheng.core.config import Settings
 from minsheng.core.namespaces import PREFIXES
 from minsheng.query.host import HostClient
 from minsheng.stores.served import Release
-from minsheng.web import access, caching, cite, errors, security
+from minsheng.web import access, caching, cite, errors, language, security
+from minsheng.web.browse import browse
 from minsheng.web.download import download
+from minsheng.web.editor import editor
 from minsheng.web.pages import pages
 from minsheng.web.queries import queries
 from minsheng.web.resources import resources
@@ -44,10 +48,11 @@ def create_app(
     app.json.ensure_ascii = False  # Chinese labels stay readable in JSON
     app.json.sort_keys = False
     app.extensions["minsheng"] = Service.start(settings, host, release)
-    for blueprint in (pages, sparql, queries, resources, download):
+    for blueprint in (pages, sparql, queries, resources, download, browse, editor):
         app.register_blueprint(blueprint)
     app.add_template_filter(curie)
     app.context_processor(cite.template_context)
+    language.register(app)
     errors.register(app)
     caching.register(app)
     security.register(app, settings.max_body_bytes)

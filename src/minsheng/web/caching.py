@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from minsheng import __version__
 from minsheng.web.service import service
@@ -40,9 +40,9 @@ def register(app: Flask) -> None:
         cacheable = "no-store" not in response.headers.get("Cache-Control", "")
         if request.method in ("GET", "HEAD") and response.status_code == 200 and cacheable:
             settings = service().settings
-            response.set_etag(
-                etag_for(service().release.release_id, request.full_path, response.mimetype or "")
-            )
+            # The language is part of the key: without a `lang` parameter it comes from Accept-Language.
+            path = request.full_path + "|" + (g.get("lang") or "")
+            response.set_etag(etag_for(service().release.release_id, path, response.mimetype or ""))
             response.headers.setdefault("Cache-Control", f"public, max-age={settings.cache_max_age}")
             response.make_conditional(request)
         return response

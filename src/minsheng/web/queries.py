@@ -13,6 +13,7 @@ from minsheng.query.execute import canned_request
 from minsheng.query.negotiation import Kind, by_extension, choose
 from minsheng.query.openapi import openapi_document
 from minsheng.query.paging import AFTER, LIMIT, cursor
+from minsheng.web import language
 from minsheng.web.answers import raw_response, run, table
 from minsheng.web.service import service
 
@@ -95,7 +96,8 @@ def canned(name: str) -> Response:
             parameter=repeated[0],
             expected="a single value",
         )
-    given = request.args.to_dict()
+    # `lang` from Accept-Language when the request gives none (the query's default otherwise).
+    given = language.bind_language(query, request.args.to_dict())
     asked = canned_request(query, given, service().settings.max_result_rows, service().regions)
     answer, wanted = run(asked, format_name)
     next_url = None

@@ -19,7 +19,7 @@ from minsheng.core.terms import value_of
 from minsheng.query.execute import QueryRequest
 from minsheng.query.negotiation import Kind, by_extension
 from minsheng.stores.base import Dataset
-from minsheng.web import cite
+from minsheng.web import cite, language
 from minsheng.web.answers import Cell, link, negotiate, raw_response, select, term_cell
 from minsheng.web.service import service
 
@@ -42,6 +42,13 @@ WHERE {
 }
 """
 DESCRIBE_GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?graph { ?s ?p ?o } }"
+COUNTED = """
+PREFIX ms: <https://w3id.org/minsheng/def/>
+SELECT ?counted WHERE {
+  ?obs <http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure> <http://qudt.org/vocab/unit/NUM> ;
+       ms:indicator/ms:countedItem ?counted .
+}
+"""
 LABELS = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -153,7 +160,7 @@ def _page(iri: str, triples: list[pyoxigraph.Triple], resource: pyoxigraph.Named
             incoming=incoming,
             labels=labels,
             highlights=_highlights(triples),
-            observation=_observation_summary(own, labels),
+            observation=_observation_summary(own, labels, resource),
             citation=citation,
         ),
         mimetype="text/html",
@@ -167,26 +174,39 @@ def _cell(term: dict[str, str]) -> Cell:
 
 
 def _observation_summary(
-    own: list[pyoxigraph.Triple], labels: dict[str, dict[str, str]]
+    own: list[pyoxigraph.Triple], labels: dict[str, dict[str, str]], resource: pyoxigraph.NamedNode
 ) -> dict[str, str] | None:
     props = {t.predicate.value: t.object for t in own}
     value = props.get("http://purl.org/linked-data/sdmx/2009/measure#obsValue")
     if value is None:
         return None
+    lang = language.choose()
 
     def label(key: str) -> str:
         term = props.get(key)
         if term is None:
             return ""
         names = labels.get(value_of(term), {})
-        return names.get("en") or names.get("zh") or value_of(term)
+        return names.get(lang) or names.get("zh") or names.get("en") or value_of(term)
+
+    # A count (unit:NUM) reads as what it counts (203 台 / 203 lift), not as "number".
+    counted = {
+        row["counted"].get("xml:lang", ""): row["counted"]["value"]
+        for row in select(QueryRequest(COUNTED, (("obs", resource),)))
+    }
+    unit = (
+        counted.get(lang)
+        or counted.get("zh")
+        or counted.get("en")
+        or label("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure")
+    )
 
     return {
         "value": value_of(value),
         "written": value_of(props["https://w3id.org/minsheng/def/writtenAs"])
         if "https://w3id.org/minsheng/def/writtenAs" in props
         else "",
-        "unit": label("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"),
+        "unit": unit,
         "qualifier": label("https://w3id.org/minsheng/def/valueQualifier"),
         "value_type": label("https://w3id.org/minsheng/def/valueType"),
         "period": label("http://purl.org/linked-data/sdmx/2009/dimension#refPeriod"),
