@@ -478,37 +478,38 @@ def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
     )
 
 
-def scale_benchmark(size: int, repeats: int, pyshacl_max: int, releases: Path) -> dict:
+def scale_benchmark(size: int, repeats: int, pyshacl_max: int, releases: Path, served_only: bool) -> dict:
+    """One size's figures; `served_only` keeps generate, load, the in-memory queries and the served store
+    (the 10M size's persistent store and validation take most of an hour on a shared 2-core machine)."""
     release = releases / str(size)
     dist, store_dir = release / "dist", release / "store"
     shutil.rmtree(release, ignore_errors=True)
     generated = run_step([PYTHON, str(BENCH / "generate.py"), "--triples", str(size), "--out", str(dist)])
-    stored, _ = step_json("store", str(dist), str(store_dir))
     quads = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["triples"]
-    validate = [PYTHON, "-m", "minsheng.cli", "validate", "--root", str(ROOT), "--release", str(dist)]
-    validated = run_step([*validate, "--engine", "sparql"])
-    by_pyshacl = run_step([*validate, "--engine", "pyshacl"]) if size <= pyshacl_max else None
+    figures: dict = {"size": size, "quads": quads, "build_s": None, "validate_s": None, "pyshacl_s": None}
+    if not served_only:
+        stored, _ = step_json("store", str(dist), str(store_dir))
+        validate = [PYTHON, "-m", "minsheng.cli", "validate", "--root", str(ROOT), "--release", str(dist)]
+        validated = run_step([*validate, "--engine", "sparql"])
+        by_pyshacl = run_step([*validate, "--engine", "pyshacl"]) if size <= pyshacl_max else None
+        figures.update(
+            build_s=generated.seconds + stored.seconds,
+            build_mb=max(generated.peak_mb, stored.peak_mb),
+            validate_s=validated.seconds,
+            validate_mb=validated.peak_mb,
+            pyshacl_s=by_pyshacl.seconds if by_pyshacl else None,
+            pyshacl_mb=by_pyshacl.peak_mb if by_pyshacl else None,
+        )
     loaded, load = step_json("load", str(dist))
-    _, opened = step_json("open", str(dist), str(store_dir))
-    _, queries = step_json("queries", str(dist), str(store_dir), str(repeats))
-    _, in_memory = step_json("queries", str(dist), "memory", str(repeats))
-    served = served_benchmark(dist)  # after the steps above ended: one copy of a large release at a time
-    return {
-        "size": size,
-        "quads": quads,
-        "build_s": generated.seconds + stored.seconds,
-        "build_mb": max(generated.peak_mb, stored.peak_mb),
-        "validate_s": validated.seconds,
-        "validate_mb": validated.peak_mb,
-        "pyshacl_s": by_pyshacl.seconds if by_pyshacl else None,
-        "pyshacl_mb": by_pyshacl.peak_mb if by_pyshacl else None,
-        "load_s": load["seconds"],
-        "load_mb": loaded.peak_mb,
-        **{f"open_{k}": v for k, v in opened.items()},
-        "queries": queries,
-        "queries_in_memory": in_memory,
-        "served": served,
-    }
+    figures.update(load_s=load["seconds"], load_mb=loaded.peak_mb)
+    if not served_only:
+        _, opened = step_json("open", str(dist), str(store_dir))
+        figures.update({f"open_{k}": v for k, v in opened.items()})
+        _, figures["queries"] = step_json("queries", str(dist), str(store_dir), str(repeats))
+    _, figures["queries_in_memory"] = step_json("queries", str(dist), "memory", str(repeats))
+    # After the steps above ended: one copy of a large release in memory at a time.
+    figures["served"] = served_benchmark(dist)
+    return figures
 
 
 def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
@@ -522,6 +523,10 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
         )
         print("|---:" * 11 + "|")
         for r in scale:
+            if r["build_s"] is None:  # --served-only
+                load = f"{r['load_s']:.2f} | {r['load_mb']:.0f}"
+                print(f"| {r['quads']:,} | — | — | — | — | — | — | {load} | — | — |")
+                continue
             pyshacl = f"{r['pyshacl_s']:.1f} | {r['pyshacl_mb']:.0f}" if r["pyshacl_s"] else "— | —"
             print(
                 f"| {r['quads']:,} | {r['build_s']:.1f} | {r['build_mb']:.0f} | {r['validate_s']:.1f} "
@@ -532,11 +537,11 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
             print(f"\n(c) canned queries on {store}: p50 / p99 ms (runs; answer rows)\n")
             print("| query | " + " | ".join(f"{r['quads']:,}" for r in scale) + " |")
             print("|---" + "|---:" * len(scale) + "|")
-            names = dict.fromkeys(name for r in scale for name in r[key])  # a deep page only where one is
+            names = dict.fromkeys(name for r in scale for name in r.get(key, {}))  # deep pages where any
             for name in sorted(names):
                 cells = []
                 for r in scale:
-                    q = r[key].get(name)
+                    q = r.get(key, {}).get(name)
                     cells.append(
                         "—"
                         if q is None
@@ -605,8 +610,9 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
         target("failed HTTP requests to minsheng", failures, "0", failures == 0)
     if scale:
         largest = max(scale, key=lambda r: r["quads"])
-        opened = largest["open_open"]
-        target(f"persistent open at {largest['quads']:,} quads, s", opened, "< 2", opened < 2)
+        if "open_open" in largest:
+            opened = largest["open_open"]
+            target(f"persistent open at {largest['quads']:,} quads, s", opened, "< 2", opened < 2)
         # Issue 17: every canned query's default request and deep page on the served store under 300 ms,
         # search under 100 ms, and the server under 8 GB (PSS) at 10M quads.
         timings = largest["served"]["timings"]
@@ -620,10 +626,11 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
         target(label, searched, "< 100", searched < 100)
         pss = largest["served"]["pss"] / 2**30
         target(f"served PSS at {largest['quads']:,} quads, GiB", pss, "< 8", pss < 8)
-    if len(scale) >= 2:
-        sizes = [r["quads"] for r in scale]
+    built = [r for r in scale if r["build_s"] is not None]
+    if len(built) >= 2:
+        sizes = [r["quads"] for r in built]
         for key, label in (("build_s", "build"), ("validate_s", "validate")):
-            exponent = fitted_exponent(sizes, [r[key] for r in scale])
+            exponent = fitted_exponent(sizes, [r[key] for r in built])
             # Fixed start-up costs flatten small sizes; above 1.1 growth is faster than linear.
             target(f"{label} time growth, fitted exponent", exponent, "<= 1.1", exponent <= 1.1)
     return met
@@ -645,6 +652,12 @@ def main() -> int:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--releases", type=Path, default=BENCH / "releases", help="where to write releases")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--served-only",
+        action="store_true",
+        help="per size only generate, load, the in-memory queries and the served store (no persistent store, "
+        "no validation)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     options = parser.parse_args()
     if not (ROOT / "dist" / "manifest.json").exists():
@@ -658,7 +671,11 @@ def main() -> int:
     if not options.skip_scale:
         for size in sorted(int(s) for s in options.sizes.split(",")):
             print(f"size {size:,} ...", flush=True)
-            scale.append(scale_benchmark(size, options.repeats, options.pyshacl_max, options.releases))
+            scale.append(
+                scale_benchmark(
+                    size, options.repeats, options.pyshacl_max, options.releases, options.served_only
+                )
+            )
     loads = None if options.skip_http else http_benchmark(options.seconds, options.connections)
     met = print_report(scale, loads)
     if options.json:
