@@ -404,11 +404,12 @@ def served_root(dist: Path, folder: Path) -> Path:
 def get(url: str, accept: str = SPARQL_JSON) -> tuple[bytes, dict[str, str]]:
     request = urllib.request.Request(url, headers={"Accept": accept})
     with urllib.request.urlopen(request, timeout=600) as response:
-        return response.read(), dict(response.headers)
+        # Header names lower-cased: the front (granian) sends them so.
+        return response.read(), {name.lower(): value for name, value in response.headers.items()}
 
 
 def next_after(headers: dict[str, str]) -> str | None:
-    found = re.fullmatch(r'<([^>]+)>; rel="next"', headers.get("Link", ""))
+    found = re.fullmatch(r'<([^>]+)>; rel="next"', headers.get("link", ""))
     if found is None:
         return None
     return urllib.parse.parse_qs(urllib.parse.urlsplit(found.group(1)).query)["after"][0]
