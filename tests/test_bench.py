@@ -55,3 +55,16 @@ def test_the_request_cost_split_runs_and_prints_its_table() -> None:
     ]
     for row in rows[1:]:  # whole request, query alone, query + serialisation: three positive figures
         assert all(float(cell) > 0 for cell in row[2:5])
+
+
+def test_the_served_store_probe_runs_and_prints_its_memory() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "served.py"), str(ROOT / "dist"), "/queries/regions"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "/queries/regions: p50" in done.stdout
+    assert "PSS after:" in done.stdout and "GiB over" in done.stdout
