@@ -75,6 +75,7 @@ def copy_lines(template: list[str], code: str, year: int) -> list[str]:
 def vocabulary_lines(codes: list[str], years: list[int], base: list[str]) -> list[str]:
     """The region concepts and the periods of every year the copies use, in the vocabulary graph."""
     skos = "http://www.w3.org/2004/02/skos/core#"
+    rdfs = "http://www.w3.org/2000/01/rdf-schema#"
     ontology = f"<{BASE}graph/ontology>"
     lines = []
     for code in codes:
@@ -86,6 +87,10 @@ def vocabulary_lines(codes: list[str], years: list[int], base: list[str]) -> lis
             f'<{skos}notation> "{code}"',
             f'<{skos}prefLabel> "合成县{code}"@zh',
             f'<{skos}prefLabel> "Synthetic county {code}"@en',
+            # The build copies every prefLabel to rdfs:label (one labelling property the queries ask for);
+            # without it the listings would drop every synthetic figure and time the real ones only.
+            f'<{rdfs}label> "合成县{code}"@zh',
+            f'<{rdfs}label> "Synthetic county {code}"@en',
         ):
             lines.append(f"{region} {triple} {ontology} .")
     # The template year's periods and instants (year, intervals, fuzzy mid-month windows), once per year.

@@ -6,10 +6,15 @@ For each size (synthetic releases from bench/generate.py):
   (b) load time of the in-memory store, and opening time of the persistent store (alone, and with the
       checksum verification of the release's files that `serve` does before it opens anything);
   (c) each canned query's p50 and p99 on the persistent store, through the real query path (execute.run_job);
+  (e) the served store: `minsheng serve` with its defaults (but --result-cache 0) over the size's release,
+      each canned query's default request and a deep page (page 100, or the last) over HTTP, p50 and p99,
+      then the server's memory: PSS summed over its process tree (shared pages counted once);
 and on the real release (dist/):
   (d) HTTP throughput and p99 with wrk at 32 connections on the production server (`minsheng serve`) for
-      /health, a cached canned query, an uncached canned query (a server with --result-cache 0) and /sparql
-      with a typical SELECT, and the same SELECT on rdflib-endpoint (PyPI) serving the same release.
+      /health, a cached canned query, uncached canned queries (a server with --result-cache 0) and /sparql
+      with a typical SELECT; the same requests' SPARQL on the Oxigraph server holding the release in memory
+      (PyPI `oxigraph`: the engine's own limit, the same engine as pyoxigraph without Python, Flask or the
+      process hop); the SELECTs on rdflib-endpoint (PyPI) serving the same release.
 
 Every step runs in a process of its own, so its peak memory is its own (os.wait4). The targets are ratios
 within this run; the test suite asserts none of them.
@@ -21,6 +26,7 @@ within this run; the test suite asserts none of them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -39,6 +45,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 CURATED = ROOT / "src" / "minsheng" / "curated"
@@ -65,6 +73,11 @@ SELECT ?obs ?region ?indicator ?value ?unit WHERE {
 } ORDER BY DESC(?value) ?obs LIMIT 20"""
 CANNED_HEAVY = "/queries/figures-by-region.json?region=330105"  # 72 rows of 9 columns
 CANNED_LIGHT = "/queries/regions.json"  # 22 rows
+# The two uncached canned queries as (name, parameters, path), for the SPARQL text the query process runs.
+CANNED_UNCACHED = {
+    "regions": ("regions", {}, CANNED_LIGHT),
+    "figures-by-region": ("figures-by-region", {"region": "330105"}, CANNED_HEAVY),
+}
 SPARQL_JSON = "application/sparql-results+json"
 
 
@@ -218,7 +231,9 @@ def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 120) -> N
 
 
 @contextmanager
-def server(command: list[str], ready_path: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def server(
+    command: list[str], ready_path: str, env: dict[str, str] | None = None, ready_seconds: float = 120
+) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     process = subprocess.Popen(
         [part.replace("{port}", str(port)) for part in command],
@@ -228,8 +243,8 @@ def server(command: list[str], ready_path: str, env: dict[str, str] | None = Non
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base + ready_path, process)
-        yield base
+        wait_until_up(base + ready_path, process, ready_seconds)
+        yield base, process
     finally:
         process.terminate()
         try:
@@ -286,7 +301,44 @@ def solutions(url: str) -> list[tuple[str, ...]]:
                 pass
         return term["value"]
 
-    return [tuple(value(row[n]) for n in names) for row in answer["results"]["bindings"]]
+    # An unbound variable (an OPTIONAL not matched) is absent from its row.
+    return [tuple(value(row[n]) if n in row else "" for n in names) for row in answer["results"]["bindings"]]
+
+
+def engine_text(name: str, given: dict[str, str]) -> str:
+    """The SPARQL a query process runs for a canned request: parameters bound by VALUES, the page's LIMIT
+    and the cut's outer LIMIT, as execute.run_job and the store write them."""
+    import pyoxigraph
+
+    from minsheng.core.config import Settings
+    from minsheng.core.sparql_text import bind_values
+    from minsheng.query.catalog import load_catalog
+    from minsheng.query.execute import canned_request
+    from minsheng.query.paging import outer_limit
+
+    most = Settings.max_result_rows
+    request = canned_request(load_catalog(ROOT / "queries")[name], given, most)
+    bound = {pyoxigraph.Variable(n): term for n, term in request.substitutions}
+    return outer_limit(bind_values(request.text, bound) if bound else request.text, most + 1)
+
+
+@contextmanager
+def oxigraph_server(nquads: Path) -> Iterator[str]:
+    """The Oxigraph server (PyPI `oxigraph`, the engine pyoxigraph wraps) holding the release in memory, its
+    default graph the union of the named graphs, as minsheng queries it."""
+    program = shutil.which("oxigraph", path=str(Path(PYTHON).parent)) or shutil.which("oxigraph")
+    if program is None:
+        sys.exit("the Oxigraph server is not installed: pip install -e '.[bench]' (or make bench)")
+    command = [program, "serve", "--bind", "127.0.0.1:{port}", "--union-default-graph"]
+    with server(command, "/query?query=ASK%7B%7D") as (base, _):
+        request = urllib.request.Request(
+            base + "/store",
+            data=nquads.read_bytes(),
+            headers={"Content-Type": "application/n-quads"},
+            method="POST",
+        )
+        urllib.request.urlopen(request, timeout=600).read()
+        yield base
 
 
 def http_benchmark(seconds: int, connections: int) -> dict[str, Load]:
@@ -295,27 +347,127 @@ def http_benchmark(seconds: int, connections: int) -> dict[str, Load]:
         for name, text in (("simple", SIMPLE_SELECT), ("typical", TYPICAL_SELECT))
     }
     loads = {}
-    with server(minsheng_server(), "/health") as base:
+    with server(minsheng_server(), "/health") as (base, _):
         loads["/health"] = wrk(base + "/health", seconds, connections)
         loads["cached canned query"] = wrk(base + CANNED_HEAVY, seconds, connections)
     ours = {}
-    with server(minsheng_server("--result-cache", "0"), "/health") as base:
-        loads["uncached canned query (regions)"] = wrk(base + CANNED_LIGHT, seconds, connections)
-        loads["uncached canned query (figures-by-region)"] = wrk(base + CANNED_HEAVY, seconds, connections)
+    with server(minsheng_server("--result-cache", "0"), "/health") as (base, _):
+        for label, (_, _, path) in CANNED_UNCACHED.items():
+            loads[f"uncached canned query ({label})"] = wrk(base + path, seconds, connections, SPARQL_JSON)
+            ours[label] = solutions(base + path)
         for name, select in selects.items():
             url = base + "/sparql" + select
             loads[f"/sparql, {name} SELECT"] = wrk(url, seconds, connections, SPARQL_JSON)
             ours[name] = solutions(url)
+    with oxigraph_server(ROOT / "dist" / "minsheng.nq") as base:
+        asked = {label: engine_text(name, given) for label, (name, given, _) in CANNED_UNCACHED.items()}
+        asked.update({"simple": SIMPLE_SELECT, "typical": TYPICAL_SELECT})
+        for label, text in asked.items():
+            url = base + "/query?query=" + urllib.parse.quote(text)
+            if solutions(url) != ours[label]:
+                sys.exit(f"minsheng and the Oxigraph server answer {label} differently: not comparable")
+            line = f"Oxigraph server, {label} SELECT" if label in selects else f"Oxigraph server, {label}"
+            loads[line] = wrk(url, seconds, connections, SPARQL_JSON)
     env = {**os.environ, "MINSHENG_NQUADS": str(ROOT / "dist" / "minsheng.nq")}
     peer = [PYTHON, "-m", "uvicorn", "--app-dir", str(BENCH), "--factory", "rdflib_endpoint_app:create"]
     peer += ["--host", "127.0.0.1", "--port", "{port}", "--workers", "2", "--log-level", "warning"]
-    with server(peer, "/" + selects["simple"], env) as base:
+    with server(peer, "/" + selects["simple"], env) as (base, _):
         for name, select in selects.items():
             url = base + "/" + select
             loads[f"rdflib-endpoint, {name} SELECT"] = wrk(url, seconds, connections, SPARQL_JSON)
             if solutions(url) != ours[name]:
                 sys.exit(f"minsheng and rdflib-endpoint answer the {name} SELECT differently: not comparable")
     return loads
+
+
+# --- the served store, per size -------------------------------------------------------------------------
+
+SERVED_REPEATS = 10  # HTTP requests of each canned query and page on the served store (fewer past the budget)
+
+
+def tree_pss(pid: int) -> int:
+    """PSS in bytes of a process and all its descendants: shared pages (the release the query processes
+    share copy-on-write) are divided among their sharers, so the sum counts them once."""
+    total = 0
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):  # a process that ended meanwhile holds nothing
+            total += process.memory_full_info().pss
+    return total
+
+
+def served_root(dist: Path, folder: Path) -> Path:
+    """A project root whose dist/ is the given release (serve reads ROOT/dist, ROOT/queries, …)."""
+    for name in ("data", "ontology", "queries"):
+        (folder / name).symlink_to(ROOT / name)
+    (folder / "dist").symlink_to(dist.resolve())
+    return folder
+
+
+def get(url: str, accept: str = SPARQL_JSON) -> tuple[bytes, dict[str, str]]:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=600) as response:
+        # Header names lower-cased: the front (granian) sends them so.
+        return response.read(), {name.lower(): value for name, value in response.headers.items()}
+
+
+def next_after(headers: dict[str, str]) -> str | None:
+    found = re.fullmatch(r'<([^>]+)>; rel="next"', headers.get("link", ""))
+    if found is None:
+        return None
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(found.group(1)).query)["after"][0]
+
+
+def served_benchmark(dist: Path) -> dict:
+    """Each canned query's default request and deep page over HTTP on `minsheng serve` over `dist`, and the
+    server's PSS after them."""
+    from minsheng.core.config import Settings
+    from minsheng.query.catalog import load_catalog
+
+    most = Settings.max_result_rows
+    timings: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        root = served_root(dist, Path(folder))
+        command = [PYTHON, "-m", "minsheng.cli", "serve", "--root", str(root), "--port", "{port}"]
+        # The timeout of a query: the largest listings take seconds before paging by key makes them cheap.
+        command += ["--result-cache", "0", "--timeout", "120"]
+        with server(command, "/health", ready_seconds=900) as (base, process):
+            started_pss = tree_pss(process.pid)
+            for name, canned in sorted(load_catalog(ROOT / "queries").items()):
+                if canned.service_parameters:
+                    continue
+                given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
+                given.pop("limit", None)
+                url = f"{base}/queries/{name}"  # the format from Accept
+                cases = {name: given}
+                if canned.paging is not None:
+                    body, _ = get(url + "?" + urllib.parse.urlencode({**given, "limit": str(most - 1)}))
+                    rows = len(json.loads(body)["results"]["bindings"])
+                    page = min(100, max(1, math.ceil(rows / canned.paging.size)))
+                    if page > 1:
+                        before = {**given, "limit": str((page - 1) * canned.paging.size)}
+                        after = next_after(get(url + "?" + urllib.parse.urlencode(before))[1])
+                        if after is not None:
+                            cases[f"{name}, page {page}"] = {**given, "after": after}
+                accept = "text/turtle" if canned.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
+                for label, asked in cases.items():
+                    target = url + ("?" + urllib.parse.urlencode(asked) if asked else "")
+                    get(target, accept)  # warm: the first request of a query process parses its text
+                    samples: list[float] = []
+                    while len(samples) < SERVED_REPEATS and sum(samples) < QUERY_BUDGET:
+                        begun = time.perf_counter()
+                        body, _ = get(target, accept)
+                        samples.append(time.perf_counter() - begun)
+                    samples.sort()
+                    timings[label] = {
+                        "p50": statistics.median(samples),
+                        "p99": samples[min(len(samples) - 1, math.ceil(0.99 * len(samples)) - 1)],
+                        "rows": len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else 0,
+                        "n": len(samples),
+                    }
+            pss = tree_pss(process.pid)
+            processes = 1 + len(psutil.Process(process.pid).children(recursive=True))
+    return {"timings": timings, "pss": pss, "pss_start": started_pss, "processes": processes}
 
 
 # --- the run ----------------------------------------------------------------------------------------------
@@ -330,35 +482,38 @@ def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
     )
 
 
-def scale_benchmark(size: int, repeats: int, pyshacl_max: int, releases: Path) -> dict:
+def scale_benchmark(size: int, repeats: int, pyshacl_max: int, releases: Path, served_only: bool) -> dict:
+    """One size's figures; `served_only` keeps generate, load, the in-memory queries and the served store
+    (the 10M size's persistent store and validation take most of an hour on a shared 2-core machine)."""
     release = releases / str(size)
     dist, store_dir = release / "dist", release / "store"
     shutil.rmtree(release, ignore_errors=True)
     generated = run_step([PYTHON, str(BENCH / "generate.py"), "--triples", str(size), "--out", str(dist)])
-    stored, _ = step_json("store", str(dist), str(store_dir))
     quads = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["triples"]
-    validate = [PYTHON, "-m", "minsheng.cli", "validate", "--release", str(dist)]
-    validated = run_step([*validate, "--engine", "sparql"])
-    by_pyshacl = run_step([*validate, "--engine", "pyshacl"]) if size <= pyshacl_max else None
+    figures: dict = {"size": size, "quads": quads, "build_s": None, "validate_s": None, "pyshacl_s": None}
+    if not served_only:
+        stored, _ = step_json("store", str(dist), str(store_dir))
+        validate = [PYTHON, "-m", "minsheng.cli", "validate", "--release", str(dist)]
+        validated = run_step([*validate, "--engine", "sparql"])
+        by_pyshacl = run_step([*validate, "--engine", "pyshacl"]) if size <= pyshacl_max else None
+        figures.update(
+            build_s=generated.seconds + stored.seconds,
+            build_mb=max(generated.peak_mb, stored.peak_mb),
+            validate_s=validated.seconds,
+            validate_mb=validated.peak_mb,
+            pyshacl_s=by_pyshacl.seconds if by_pyshacl else None,
+            pyshacl_mb=by_pyshacl.peak_mb if by_pyshacl else None,
+        )
     loaded, load = step_json("load", str(dist))
-    _, opened = step_json("open", str(dist), str(store_dir))
-    _, queries = step_json("queries", str(dist), str(store_dir), str(repeats))
-    _, in_memory = step_json("queries", str(dist), "memory", str(repeats))
-    return {
-        "size": size,
-        "quads": quads,
-        "build_s": generated.seconds + stored.seconds,
-        "build_mb": max(generated.peak_mb, stored.peak_mb),
-        "validate_s": validated.seconds,
-        "validate_mb": validated.peak_mb,
-        "pyshacl_s": by_pyshacl.seconds if by_pyshacl else None,
-        "pyshacl_mb": by_pyshacl.peak_mb if by_pyshacl else None,
-        "load_s": load["seconds"],
-        "load_mb": loaded.peak_mb,
-        **{f"open_{k}": v for k, v in opened.items()},
-        "queries": queries,
-        "queries_in_memory": in_memory,
-    }
+    figures.update(load_s=load["seconds"], load_mb=loaded.peak_mb)
+    if not served_only:
+        _, opened = step_json("open", str(dist), str(store_dir))
+        figures.update({f"open_{k}": v for k, v in opened.items()})
+        _, figures["queries"] = step_json("queries", str(dist), str(store_dir), str(repeats))
+    _, figures["queries_in_memory"] = step_json("queries", str(dist), "memory", str(repeats))
+    # After the steps above ended: one copy of a large release in memory at a time.
+    figures["served"] = served_benchmark(dist)
+    return figures
 
 
 def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
@@ -372,6 +527,10 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
         )
         print("|---:" * 11 + "|")
         for r in scale:
+            if r["build_s"] is None:  # --served-only
+                load = f"{r['load_s']:.2f} | {r['load_mb']:.0f}"
+                print(f"| {r['quads']:,} | — | — | — | — | — | — | {load} | — | — |")
+                continue
             pyshacl = f"{r['pyshacl_s']:.1f} | {r['pyshacl_mb']:.0f}" if r["pyshacl_s"] else "— | —"
             print(
                 f"| {r['quads']:,} | {r['build_s']:.1f} | {r['build_mb']:.0f} | {r['validate_s']:.1f} "
@@ -382,17 +541,38 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
             print(f"\n(c) canned queries on {store}: p50 / p99 ms (runs; answer rows)\n")
             print("| query | " + " | ".join(f"{r['quads']:,}" for r in scale) + " |")
             print("|---" + "|---:" * len(scale) + "|")
-            names = dict.fromkeys(name for r in scale for name in r[key])  # a deep page only where one is
+            names = dict.fromkeys(name for r in scale for name in r.get(key, {}))  # deep pages where any
             for name in sorted(names):
                 cells = []
                 for r in scale:
-                    q = r[key].get(name)
+                    q = r.get(key, {}).get(name)
                     cells.append(
                         "—"
                         if q is None
                         else f"{q['p50'] * 1000:,.1f} / {q['p99'] * 1000:,.1f} ({q['n']}; {q['rows']:,})"
                     )
                 print(f"| {name} | " + " | ".join(cells) + " |")
+        print("\n(e) the served store (`minsheng serve --result-cache 0`), HTTP: p50 / p99 ms (runs; rows)\n")
+        print("| query | " + " | ".join(f"{r['quads']:,}" for r in scale) + " |")
+        print("|---" + "|---:" * len(scale) + "|")
+        names = dict.fromkeys(name for r in scale for name in r["served"]["timings"])
+        for name in sorted(names):
+            cells = []
+            for r in scale:
+                q = r["served"]["timings"].get(name)
+                cells.append(
+                    "—"
+                    if q is None
+                    else f"{q['p50'] * 1000:,.1f} / {q['p99'] * 1000:,.1f} ({q['n']}; {q['rows']:,})"
+                )
+            print(f"| {name} | " + " | ".join(cells) + " |")
+        print("\n(e) the served store's memory: PSS summed over the server's processes\n")
+        print("| quads | PSS MB when up | PSS MB after the queries | processes |")
+        print("|---:|---:|---:|---:|")
+        for r in scale:
+            s = r["served"]
+            mb = (s["pss_start"] / 2**20, s["pss"] / 2**20)
+            print(f"| {r['quads']:,} | {mb[0]:,.0f} | {mb[1]:,.0f} | {s['processes']} |")
     if loads:
         print("\n(d) HTTP at 32 connections, on the real release\n")
         print("| endpoint | requests/s | p99 ms | requests | failures |")
@@ -410,38 +590,51 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
         print(f"- {label}: {value:.3g} (target {goal}) {'MET' if ok else 'NOT MET'}")
 
     if loads:
-        ceiling = loads["/health"].requests_per_second
-        for name, load in loads.items():
-            if name.startswith(("cached", "uncached")):
-                goal = 0.90 if name.startswith("cached") else 0.50
-                ratio = load.requests_per_second / ceiling
-                target(f"{name} / /health", ratio, f">= {goal:.2f}", ratio >= goal)
 
-        def peer_ratio(name: str) -> float:
-            return (
-                loads[f"/sparql, {name} SELECT"].requests_per_second
-                / loads[f"rdflib-endpoint, {name} SELECT"].requests_per_second
-            )
+        def rate(name: str) -> float:
+            # A peer that answered nothing in the run (a short --seconds) makes a ratio infinite, not a crash.
+            return loads[name].requests_per_second or 1e-9
 
-        typical = peer_ratio("typical")
-        target("/sparql / rdflib-endpoint, typical SELECT", typical, ">= 20", typical >= 20)
-        # Context, not a target: on a two-pattern SELECT both servers are bound by their web framework, and
-        # 20 × the peer would exceed our own /health ceiling.
-        print(f"- /sparql / rdflib-endpoint, simple SELECT: {peer_ratio('simple'):.3g} (context)")
-        failures = sum(load.failures for name, load in loads.items() if not name.startswith("rdflib"))
+        cached = rate("cached canned query") / rate("/health")
+        target("cached canned query / /health", cached, ">= 1.5", cached >= 1.5)
+        for label in CANNED_UNCACHED:
+            ratio = rate(f"uncached canned query ({label})") / rate(f"Oxigraph server, {label}")
+            name = f"uncached canned query ({label}) / Oxigraph server, same SPARQL"
+            target(name, ratio, ">= 0.8", ratio >= 0.8)
+        ratio = rate("/sparql, typical SELECT") / rate("Oxigraph server, typical SELECT")
+        target("/sparql / Oxigraph server, typical SELECT", ratio, ">= 0.8", ratio >= 0.8)
+        simple = rate("/sparql, simple SELECT") / rate("Oxigraph server, simple SELECT")
+        print(f"- /sparql / Oxigraph server, simple SELECT: {simple:.3g} (context)")
+        typical = rate("/sparql, typical SELECT") / rate("rdflib-endpoint, typical SELECT")
+        target("/sparql / rdflib-endpoint, typical SELECT", typical, ">= 25", typical >= 25)
+        # Context, not a target: on a two-pattern SELECT both servers are bound by their web framework.
+        simple = rate("/sparql, simple SELECT") / rate("rdflib-endpoint, simple SELECT")
+        print(f"- /sparql / rdflib-endpoint, simple SELECT: {simple:.3g} (context)")
+        failures = sum(load.failures for name, load in loads.items() if not name.startswith(("rdflib", "Ox")))
         target("failed HTTP requests to minsheng", failures, "0", failures == 0)
     if scale:
         largest = max(scale, key=lambda r: r["quads"])
-        opened = largest["open_open"]
-        target(f"persistent open at {largest['quads']:,} quads, s", opened, "< 2", opened < 2)
-        slowest = max(largest["queries"].items(), key=lambda item: item[1]["p50"])
+        if "open_open" in largest:
+            opened = largest["open_open"]
+            target(f"persistent open at {largest['quads']:,} quads, s", opened, "< 2", opened < 2)
+        # Issue 17: every canned query's default request and deep page on the served store under 300 ms,
+        # search under 100 ms, and the server under 8 GB (PSS) at 10M quads.
+        timings = largest["served"]["timings"]
+        listed = {n: q for n, q in timings.items() if not n.startswith("search")}
+        slowest = max(listed.items(), key=lambda item: item[1]["p50"])
         p50 = slowest[1]["p50"] * 1000
-        label = f"slowest canned p50 at {largest['quads']:,} quads ({slowest[0]}), ms"
-        target(label, p50, "< 500", p50 < 500)
-    if len(scale) >= 2:
-        sizes = [r["quads"] for r in scale]
+        label = f"slowest served canned p50 at {largest['quads']:,} quads ({slowest[0]}), ms"
+        target(label, p50, "< 300", p50 < 300)
+        searched = max(q["p50"] for n, q in timings.items() if n.startswith("search")) * 1000
+        label = f"slowest served search p50 (first or deep page) at {largest['quads']:,} quads, ms"
+        target(label, searched, "< 100", searched < 100)
+        pss = largest["served"]["pss"] / 2**30
+        target(f"served PSS at {largest['quads']:,} quads, GiB", pss, "< 8", pss < 8)
+    built = [r for r in scale if r["build_s"] is not None]
+    if len(built) >= 2:
+        sizes = [r["quads"] for r in built]
         for key, label in (("build_s", "build"), ("validate_s", "validate")):
-            exponent = fitted_exponent(sizes, [r[key] for r in scale])
+            exponent = fitted_exponent(sizes, [r[key] for r in built])
             # Fixed start-up costs flatten small sizes; above 1.1 growth is faster than linear.
             target(f"{label} time growth, fitted exponent", exponent, "<= 1.1", exponent <= 1.1)
     return met
@@ -463,6 +656,12 @@ def main() -> int:
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--releases", type=Path, default=BENCH / "releases", help="where to write releases")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--served-only",
+        action="store_true",
+        help="per size only generate, load, the in-memory queries and the served store (no persistent store, "
+        "no validation)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     options = parser.parse_args()
     if not (ROOT / "dist" / "manifest.json").exists():
@@ -476,7 +675,11 @@ def main() -> int:
     if not options.skip_scale:
         for size in sorted(int(s) for s in options.sizes.split(",")):
             print(f"size {size:,} ...", flush=True)
-            scale.append(scale_benchmark(size, options.repeats, options.pyshacl_max, options.releases))
+            scale.append(
+                scale_benchmark(
+                    size, options.repeats, options.pyshacl_max, options.releases, options.served_only
+                )
+            )
     loads = None if options.skip_http else http_benchmark(options.seconds, options.connections)
     met = print_report(scale, loads)
     if options.json:

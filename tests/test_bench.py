@@ -35,6 +35,10 @@ def test_the_scale_benchmark_runs_and_prints_its_tables(tmp_path: Path) -> None:
     assert "(c) canned queries on the persistent store" in out
     assert "| figures-by-region |" in out and "| figure-source |" in out
     assert "build time growth, fitted exponent" in out
+    # Issue 17: the served store per size (a deep page where a list has one) and its memory.
+    assert "(e) the served store" in out and "| figures-as-of |" in out.split("(e) the served store")[1]
+    assert "the served store's memory: PSS summed over the server's processes" in out
+    assert "served PSS at" in out and "slowest served search p50" in out
     assert "pyshacl" in out and "— | —" not in out.split("(c)")[0]  # both sizes small enough for pyshacl
 
 
@@ -55,3 +59,16 @@ def test_the_request_cost_split_runs_and_prints_its_table() -> None:
     ]
     for row in rows[1:]:  # whole request, query alone, query + serialisation: three positive figures
         assert all(float(cell) > 0 for cell in row[2:5])
+
+
+def test_the_served_store_probe_runs_and_prints_its_memory() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "served.py"), str(ROOT / "dist"), "/queries/regions"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "/queries/regions: p50" in done.stdout
+    assert "PSS after:" in done.stdout and "GiB over" in done.stdout

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from minsheng.core.errors import ParameterError
 from minsheng.core.sparql_text import Token, read, tokens
@@ -167,6 +168,12 @@ def _limit_after(plain: str, code: list[Token], opened: int, most: int) -> str:
     return f"{plain}\nLIMIT {most}\n"
 
 
+# Reading a query's tokens took more time than the query of a small page (measured with
+# bench/request_cost.py); canned queries repeat the same few texts, so their rewrites are kept.
+TEXTS_KEPT = 1024
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
 def outer_limit(text: str, most: int) -> str:
     """The SELECT with its outer LIMIT at most `most`. The text comes back unescaped (§19.2), as the
     reader reads it."""
@@ -176,6 +183,7 @@ def outer_limit(text: str, most: int) -> str:
     return plain if opened is None else _limit_after(plain, code, opened, most)
 
 
+@lru_cache(maxsize=TEXTS_KEPT)
 def paged_text(text: str, paging: Paging, after: bool, limit: int) -> str:
     """A paged query's text for one page: the key filter at the end of its WHERE group (where parameters
     are bound) when the page starts after a key, and a LIMIT of limit + 1 on the query that group belongs
