@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from minsheng import textindex
+from minsheng.release import GRAPHS_KEY, graph_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "gongshu-2024-minsheng"
@@ -146,6 +147,8 @@ def generate(triples: int, out: Path, dist: Path) -> int:
         "release": f"synthetic-{written}",
         "software_version": "bench",
         "triples": written,
+        # Quads per graph, as the release writer records them: what a remote store is checked against.
+        GRAPHS_KEY: graph_counts(out / "minsheng.nq"),
         "files": {
             name: {
                 "sha256": sha256_of(out / name),

@@ -22,6 +22,7 @@ import tempfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pyoxigraph
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, RDFS, VOID, XSD
 
@@ -41,6 +42,7 @@ from .namespaces import DATA, GRAPH, PREFIXES, QB
 from .validate import union_graph
 
 MANIFEST = "manifest.json"
+GRAPHS_KEY = "graphs"  # the manifest's {graph IRI: quads}
 DUMPS = {  # file name → (rdflib format, media type)
     "minsheng.nq": ("nquads", "application/n-quads"),
     "minsheng.trig": ("trig", "application/trig"),
@@ -324,6 +326,8 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         "issued": issued.isoformat(),
         "software_version": __version__,
         "triples": sum(1 for _ in dataset.quads((None, None, None, None))),
+        # Quads per named graph: what a remote store must hold before it may serve (remote.check_remote).
+        GRAPHS_KEY: graph_counts(files["minsheng.nq"]),
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(files.items())
@@ -346,6 +350,31 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         raise
     archive_release(dist, release_id)
     return manifest
+
+
+def graph_counts(nquads: bytes | Path) -> dict[str, int]:
+    """Quads per named graph of an N-Quads dump (its bytes or its file, streamed), sorted by graph IRI.
+
+    The dumps hold each quad on one line once (serialise sorts and deduplicates), so counting parsed quads
+    counts distinct quads, as a store holding the dump does. A release puts every quad in a named graph; a
+    default-graph quad would be no graph's, so it is refused rather than silently left out of the counts."""
+    source = {"input": nquads} if isinstance(nquads, bytes) else {"path": str(nquads)}
+    counts: dict[str, int] = {}
+    for quad in pyoxigraph.parse(**source, format=pyoxigraph.RdfFormat.N_QUADS):
+        graph = quad.graph_name
+        if not isinstance(graph, pyoxigraph.NamedNode):
+            raise ValueError(f"the dump holds a quad outside any named graph: {quad}")
+        counts[graph.value] = counts.get(graph.value, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def release_graph_counts(dist: Path, manifest: dict[str, object]) -> dict[str, int]:
+    """The release's named graphs with their quad counts: the manifest's, or (a release written before the
+    manifest carried them) counted from its minsheng.nq, which verify_release has checked already."""
+    recorded = manifest.get(GRAPHS_KEY)
+    if isinstance(recorded, dict):
+        return {str(graph): int(count) for graph, count in recorded.items()}
+    return graph_counts(dist / "minsheng.nq")
 
 
 def releases_dir(dist: Path) -> Path:

@@ -126,12 +126,16 @@ def load_release(dist: Path, location: str | None = None):
     return open_store(dist, verified_manifest(dist), location)
 
 
-def open_store(dist: Path, manifest: dict[str, object], location: str | None = None):
-    """The store of a release whose manifest was verified already (load_release)."""
+def open_store(dist: Path, manifest: dict[str, object], location: str | None = None, check: bool = True):
+    """The store of a release whose manifest was verified already (load_release).
+
+    A remote store is checked to hold every graph of the release whole (remote.check_remote: one count over
+    the whole remote) unless `check` is False: the query host checks once and starts its query processes
+    with False, so eight processes (and each one replaced later) do not each count ten million quads."""
     if is_remote(location):
         from .remote import open_remote
 
-        return open_remote(location, dist, manifest)
+        return open_remote(location, dist, manifest, check=check)
     if location is not None:
         return EmbeddedStore(_open_persistent(Path(location), str(manifest["release"])), manifest, dist)
     store = pyoxigraph.Store()
