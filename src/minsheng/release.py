@@ -43,7 +43,6 @@ from .validate import union_graph
 
 MANIFEST = "manifest.json"
 GRAPHS_KEY = "graphs"  # the manifest's {graph IRI: quads}
-UNION_KEY = "union_triples"  # the manifest's count of distinct triples in the dump and void.ttl together
 DUMPS = {  # file name → (rdflib format, media type)
     "minsheng.nq": ("nquads", "application/n-quads"),
     "minsheng.trig": ("trig", "application/trig"),
@@ -320,7 +319,6 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         f"{name} {hashlib.sha256(data).hexdigest()}\n" for name, data in sorted(files.items())
     )
     release_id = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
-    graphs, union = release_counts(files["minsheng.nq"], files["void.ttl"])
     manifest = {
         "release": release_id,
         # The human name of the release: its date (the id tells two releases of one day apart).
@@ -328,10 +326,8 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
         "issued": issued.isoformat(),
         "software_version": __version__,
         "triples": sum(1 for _ in dataset.quads((None, None, None, None))),
-        # Quads per named graph, and the triples of all of them together: what a remote store must hold
-        # before it may serve (remote.check_remote).
-        GRAPHS_KEY: graphs,
-        UNION_KEY: union,
+        # Quads per named graph: what a remote store must hold before it may serve (remote.check_remote).
+        GRAPHS_KEY: graph_counts(files["minsheng.nq"]),
         "files": {
             name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
             for name, data in sorted(files.items())
@@ -356,54 +352,29 @@ def write_release(dataset: Dataset, settings: Settings) -> dict[str, object]:
     return manifest
 
 
-def _parse(source: bytes | Path, format: pyoxigraph.RdfFormat):
-    return pyoxigraph.parse(
-        **({"input": source} if isinstance(source, bytes) else {"path": str(source)}), format=format
-    )
-
-
 def graph_counts(nquads: bytes | Path) -> dict[str, int]:
     """Quads per named graph of an N-Quads dump (its bytes or its file, streamed), sorted by graph IRI.
 
     The dumps hold each quad on one line once (serialise sorts and deduplicates), so counting parsed quads
     counts distinct quads, as a store holding the dump does. A release puts every quad in a named graph; a
     default-graph quad would be no graph's, so it is refused rather than silently left out of the counts."""
-    return release_counts(nquads, None)[0]
-
-
-def release_counts(nquads: bytes | Path, void: bytes | Path | None) -> tuple[dict[str, int], int]:
-    """(quads per named graph of the dump, distinct triples of the dump and the VoID description together).
-
-    The second is what one graph holding the whole release holds (a triple in two graphs is one triple
-    there): the union graph a remote store answers from (remote.py). Triples are told apart by a 12-byte
-    digest of their N-Triples form, so ten million of them take a few hundred MB, not gigabytes."""
+    source = {"input": nquads} if isinstance(nquads, bytes) else {"path": str(nquads)}
     counts: dict[str, int] = {}
-    triples: set[bytes] = set()
-    for quad in _parse(nquads, pyoxigraph.RdfFormat.N_QUADS):
+    for quad in pyoxigraph.parse(**source, format=pyoxigraph.RdfFormat.N_QUADS):
         graph = quad.graph_name
         if not isinstance(graph, pyoxigraph.NamedNode):
             raise ValueError(f"the dump holds a quad outside any named graph: {quad}")
         counts[graph.value] = counts.get(graph.value, 0) + 1
-        if void is not None:
-            triples.add(_digest(quad.triple))
-    if void is not None:
-        triples.update(_digest(triple) for triple in _parse(void, pyoxigraph.RdfFormat.TURTLE))
-    return dict(sorted(counts.items())), len(triples)
+    return dict(sorted(counts.items()))
 
 
-def _digest(triple: pyoxigraph.Triple) -> bytes:
-    text = f"{triple.subject} {triple.predicate} {triple.object}"
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=12).digest()
-
-
-def release_graph_counts(dist: Path, manifest: dict[str, object]) -> tuple[dict[str, int], int]:
-    """The release's named graphs with their quads and its distinct triples (release_counts): the
-    manifest's, or (a release written before the manifest carried them) counted from its files, which
-    verify_release has checked already."""
-    graphs, union = manifest.get(GRAPHS_KEY), manifest.get(UNION_KEY)
-    if isinstance(graphs, dict) and isinstance(union, int):
-        return {str(graph): int(count) for graph, count in graphs.items()}, union
-    return release_counts(dist / "minsheng.nq", dist / "void.ttl")
+def release_graph_counts(dist: Path, manifest: dict[str, object]) -> dict[str, int]:
+    """The release's named graphs with their quad counts: the manifest's, or (a release written before the
+    manifest carried them) counted from its minsheng.nq, which verify_release has checked already."""
+    recorded = manifest.get(GRAPHS_KEY)
+    if isinstance(recorded, dict):
+        return {str(graph): int(count) for graph, count in recorded.items()}
+    return graph_counts(dist / "minsheng.nq")
 
 
 def releases_dir(dist: Path) -> Path:

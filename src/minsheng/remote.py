@@ -6,20 +6,19 @@ Everything the service does (the protocol, canned queries, pages, dereferencing)
 always given (Virtuoso's own default graph holds its system data too), and every request has a timeout.
 Canned-query parameters are bound as everywhere (catalog.bind_values: a VALUES block of serialised terms).
 
-The dataset is one plain graph, RELEASE_UNION, that `minsheng load` fills with every triple of the release
-(each once: the RDF merge a default graph is), beside the release's named graphs. Measured on a 1M-quad
-release of 304 graphs (bench/README.md): naming the graphs one by one made Virtuoso 7.2 slower or made its
-cost estimator refuse (issue 17); a graph group (RELEASE_GROUP) answered every query but is expanded when the
-query runs (RDF_GRAPH_GROUP_LIST_GET, then a membership test of every quad it reads, or a loop over the
-members inside index lookups), so it was 2-15x slower than the union graph and `search` ran past Virtuoso's
-60 s limit. The group is kept as the record of which graphs are the release's: the loader clears the previous
-release by it and copies the union from it. Named graphs cannot be a group (FROM NAMED refuses one, SP031) and
-Virtuoso's GRAPH ?g ranges over every graph it holds unless named graphs are given, so a query that says GRAPH
-gets the release's graphs as named graphs too.
+The dataset is one graph group, RELEASE_GROUP, that `minsheng load` makes of the release's graphs: named as
+the default graph, Virtuoso reads it as all of its members, where naming a synthetic release's hundreds of
+graphs one by one made Virtuoso 7.2 slower or made its cost estimator refuse (issue 17). Like the embedded
+store's union default graph, a group does not merge a triple held by two graphs. Virtuoso 7.2 expands the
+group when the query runs (RDF_GRAPH_GROUP_LIST_GET, then a membership test of each quad read), so it is not
+free: bench/README.md has the figures, and the one plain graph tried instead (every triple copied into a
+union graph) was faster on a warm store but refused by the cost estimator of a freshly started one. Named
+graphs cannot be a group (FROM NAMED refuses one, SP031) and Virtuoso's GRAPH ?g ranges over every graph it
+holds unless named graphs are given, so a query that says GRAPH gets the release's graphs as named graphs too.
 
 Before serving, `check_remote` counts the remote's quads per graph against the manifest (one aggregate query)
-and the union graph's triples against the manifest's: a partial or interrupted load, another release, or a
-union graph that is not the release's whole is refused.
+and the group's against their sum: a partial or interrupted load, another release, or a group missing a
+member is refused.
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ from .store import VOID_GRAPH, Dataset, ReleaseUnavailable
 
 RELEASE_GRAPH = str(GRAPH) + "release"  # Virtuoso only: which release it holds (not part of the dataset)
 RELEASE_GROUP = str(GRAPH) + "release-group"  # the graph group of every graph the release serves
-RELEASE_UNION = str(GRAPH) + "release-union"  # every triple of those graphs, once: the default graph
 RELEASE_MARKER = """SELECT ?release WHERE {
   GRAPH <%s> { <%sdata/> <http://www.w3.org/2002/07/owl#versionInfo> ?release } }"""
 
@@ -62,8 +60,7 @@ class RemoteStore:
     dist_dir: Path
     graphs: list[str]
     timeout: float = 30.0
-    union: str = RELEASE_UNION
-    union_triples: int = 0  # what the union graph holds when whole (the manifest's)
+    group: str = RELEASE_GROUP
     # Virtuoso refuses to sort more rows than this (its MaxSortedTopRows default): the row cut's LIMIT stays
     # within it (execute.run_job).
     max_sorted_rows: int = 10_000
@@ -97,7 +94,7 @@ class RemoteStore:
 
     def _dataset(self, text: str, dataset: Dataset) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(default graphs, named graphs) to send: the request's, else the query's own FROM, else the
-        union graph as the default graph, with the release's graphs named only where it says GRAPH."""
+        release's group as the default graph, with the release's graphs named only where it says GRAPH."""
         if dataset.default_graphs or dataset.named_graphs:
             return dataset.default_graphs, dataset.named_graphs
         keywords = read(text).keywords
@@ -105,7 +102,7 @@ class RemoteStore:
             # The query's FROM / FROM NAMED are its dataset (the guard checked they name our graphs); protocol
             # graphs would override them, as the embedded store would not.
             return (), ()
-        return (self.union,), tuple(self.graphs) if "GRAPH" in keywords else ()
+        return (self.group,), tuple(self.graphs) if "GRAPH" in keywords else ()
 
     def held_counts(self, graphs: list[str]) -> dict[str, int]:
         """The remote's quads in each of `graphs` (absent: none), in one aggregate query."""
@@ -119,12 +116,12 @@ class RemoteStore:
         rows = pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
         return {row["g"].value: int(row["quads"].value) for row in rows}  # type: ignore[union-attr]
 
-    def union_count(self) -> int:
-        """The triples of the union graph, read as the default graph (as every query reads it)."""
+    def group_count(self) -> int:
+        """The quads of the release's graph group, read as the default graph (as every query reads it)."""
         body = self._post(
             "SELECT (COUNT(*) AS ?quads) WHERE { ?s ?p ?o }",
             "application/sparql-results+json",
-            (self.union,),
+            (self.group,),
             (),
         )
         rows = list(pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON))
@@ -153,22 +150,21 @@ class RemoteStore:
             raise RemoteFailed(f"the remote store {self.endpoint} did not answer: {exc}") from exc
 
 
-def release_graphs(dist: Path, manifest: dict[str, object]) -> tuple[dict[str, int], int]:
-    """Every graph the release serves with its quads, and the distinct triples of all of them: the graphs of
-    its N-Quads (from the manifest, not from VoID, which describes data sets and may list a few of the graphs)
-    and its VoID description's own graph."""
-    counts, union = release_graph_counts(dist, manifest)
+def release_graphs(dist: Path, manifest: dict[str, object]) -> dict[str, int]:
+    """Every graph the release serves with its quads: those of its N-Quads (from the manifest, not from VoID,
+    which describes data sets and may list a few of the graphs) and its VoID description's own graph."""
+    counts = release_graph_counts(dist, manifest)
     void = pyoxigraph.parse(path=str(dist / "void.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
     counts[VOID_GRAPH.value] = len({(t.subject, t.predicate, t.object) for t in void})
-    return dict(sorted(counts.items())), union
+    return dict(sorted(counts.items()))
 
 
 def open_remote(location: str, dist: Path, manifest: dict[str, object], check: bool = True) -> RemoteStore:
     """The remote endpoint as a store, after checking it holds the release that dist/ holds: its release
-    marker always, and with `check` every graph's quads and the union graph's triples (check_remote)."""
+    marker always, and with `check` every graph's quads and the group's (check_remote)."""
     endpoint = location.removeprefix("sparql+")
-    expected, union = release_graphs(dist, manifest)
-    store = RemoteStore(endpoint, manifest, dist, list(expected), union_triples=union)
+    expected = release_graphs(dist, manifest)
+    store = RemoteStore(endpoint, manifest, dist, list(expected))
     answer = store.query(RELEASE_MARKER % (RELEASE_GRAPH, BASE), Dataset(named_graphs=(RELEASE_GRAPH,)))
     held = [row["release"].value for row in answer]
     if held != [store.release_id]:
@@ -182,9 +178,9 @@ def open_remote(location: str, dist: Path, manifest: dict[str, object], check: b
 
 
 def check_remote(store: RemoteStore, expected: dict[str, int]) -> None:
-    """ReleaseUnavailable unless the remote holds every graph with the manifest's quads, and the union graph
-    the release's distinct triples: a partial or interrupted load, another release's graphs, or a union
-    graph not made from them. Graphs of the remote that are not the release's are not ours to judge."""
+    """ReleaseUnavailable unless the remote holds every graph with the manifest's quads, and the group reads
+    as all of them: a partial or interrupted load, another release's graphs, or a group missing a member.
+    Graphs of the remote that are not the release's are not ours to judge, and are not read."""
     held = store.held_counts(list(expected))
     wrong = [(g, n, held.get(g, 0)) for g, n in expected.items() if held.get(g, 0) != n]
     fix = "load the release again with `minsheng load --into isql://...` (see the README)"
@@ -196,23 +192,23 @@ def check_remote(store: RemoteStore, expected: dict[str, int]) -> None:
             f"{len(wrong)} of its {len(expected)} graphs differ (quads held of the manifest's: "
             f"{shown}{more}); " + fix
         )
-    united = store.union_count()
-    if united != store.union_triples:
+    # Virtuoso reads a group's members together without merging a triple two of them hold (measured), so
+    # whole means the sum; an unknown group reads as an empty graph.
+    grouped, total = store.group_count(), sum(expected.values())
+    if grouped != total:
         raise ReleaseUnavailable(
-            f"the remote store {store.endpoint} holds {united:,} triples in the union graph <{store.union}>, "
-            f"the release has {store.union_triples:,}: the union graph is missing or incomplete; " + fix
+            f"the remote store {store.endpoint} reads {grouped:,} quads through the graph group "
+            f"<{store.group}>, the release has {total:,}: the group is missing or incomplete; " + fix
         )
 
 
 def load_into_virtuoso(dist: Path, isql: str, release_id: str, graphs: list[str]) -> str:
-    """Bulk-load the release into Virtuoso through isql-vt, with its graph group and union graph.
+    """Bulk-load the release into Virtuoso through isql-vt and make its graph group; isql's output.
 
     `isql` is isql://USER:PASSWORD@HOST:PORT; Virtuoso's DirsAllowed must include the dist directory. The
     previous release goes first (every member of the old group, and our graphs), then ld_dir/rdf_loader_run,
-    then the group of `graphs` and the union graph copied from its members (one SQL statement: Virtuoso
-    copies quads between graphs without parsing anything again); the release marker is written last, only
-    when all of that went without an error, so a load that fails half-way leaves a store that `serve`
-    refuses rather than half a release.
+    then the group of `graphs`; the release marker is written last, only when all of that went without an
+    error, so a load that fails half-way leaves a store that `serve` refuses rather than half a release.
     """
     parsed = urllib.parse.urlsplit(isql)
     program = shutil.which("isql-vt") or shutil.which("isql")
@@ -225,7 +221,7 @@ def load_into_virtuoso(dist: Path, isql: str, release_id: str, graphs: list[str]
     )
     load = [
         f"DELETE FROM DB.DBA.RDF_QUAD WHERE G IN ({members});",
-        *(f"SPARQL CLEAR GRAPH <{g}>;" for g in [*graphs, RELEASE_GRAPH, RELEASE_UNION]),
+        *(f"SPARQL CLEAR GRAPH <{g}>;" for g in [*graphs, RELEASE_GRAPH]),
         f"DB.DBA.RDF_GRAPH_GROUP_DROP({group}, 1);",
         f"DELETE FROM DB.DBA.load_list WHERE ll_file LIKE {_sql_string(str(dist.resolve()) + '/%')};",
         f"ld_dir({folder}, 'minsheng.nq', {_sql_string(str(GRAPH) + 'unused')});",
@@ -234,11 +230,6 @@ def load_into_virtuoso(dist: Path, isql: str, release_id: str, graphs: list[str]
         f"DB.DBA.RDF_GRAPH_GROUP_CREATE({group}, 1);",
         # One statement per member: the documented way in, which also updates the group cache queries read.
         *(f"DB.DBA.RDF_GRAPH_GROUP_INS({group}, {_sql_string(g)});" for g in graphs),
-        # Unlogged (as the bulk loader is): the checkpoint after the marker makes it durable. SOFT keeps one
-        # quad where a triple is in two of the graphs.
-        "log_enable(2, 1);",
-        f"INSERT SOFT DB.DBA.RDF_QUAD (G, S, P, O) SELECT iri_to_id({_sql_string(RELEASE_UNION)}), S, P, O "
-        f"FROM DB.DBA.RDF_QUAD WHERE G IN ({members});",
     ]
     output = _isql(program, parsed, load)
     failed = _isql(
