@@ -158,8 +158,11 @@ def time_queries(store, repeats: int) -> dict[str, dict]:
                 break  # reported, not timed: a refusal or a timeout of the engine is a finding too
         if outcome.error is not None:
             timings[name] = {"error": str(outcome.error[1])[:300], "seconds": samples[-1], "n": len(samples)}
+            print(f"  {name}: failed after {samples[-1]:.1f} s", file=sys.stderr, flush=True)
             continue
         samples.sort()
+        # Progress on standard error: a slow query at 10M takes minutes, and the tables come at the end.
+        print(f"  {name}: p50 {statistics.median(samples) * 1000:,.1f} ms", file=sys.stderr, flush=True)
         timings[name] = {
             "p50": statistics.median(samples),
             "p99": samples[min(len(samples) - 1, math.ceil(0.99 * len(samples)) - 1)],
