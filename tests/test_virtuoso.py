@@ -112,12 +112,17 @@ def load(virtuoso: Virtuoso, root: Path) -> None:
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
 
 
-def assert_alike(remote: str, embedded: str) -> None:
+def assert_alike(remote: str, embedded: str, leave_out: frozenset[str] = frozenset()) -> None:
     """Every canned query's example (parsed answers, in order) alike on both servers."""
-    paths = canned_paths(ROOT / "queries")
+    paths = [p for p in canned_paths(ROOT / "queries") if p.split("/")[2].split(".")[0] not in leave_out]
     assert paths
     for path in paths:
         assert canned_answer(remote + path) == canned_answer(embedded + path), path
+
+
+# On a synthetic release the embedded store takes about a minute for this query already at 60k quads (its
+# indicator is in every copy; found by this test, reported in issue 17): the real release compares it.
+EMBEDDED_TOO_SLOW = frozenset({"indicator-across-regions"})
 
 
 def refusal(root: Path, endpoint: str) -> tuple[int, str]:
@@ -187,7 +192,7 @@ def test_a_release_of_many_graphs_answers_alike(virtuoso: Virtuoso, release_dir:
         running_server(root, *memory) as embedded,
         running_server(root, *memory, "--store", "sparql+" + virtuoso.endpoint) as remote,
     ):
-        assert_alike(remote, embedded)
+        assert_alike(remote, embedded, EMBEDDED_TOO_SLOW)
         # A graph of a synthetic report dereferences (DESCRIBE of a named graph) alike too.
         graph = next(g for g in graphs if "synthetic-" in g)
         path = "/" + graph.split("/", 3)[3] + ".nt"
