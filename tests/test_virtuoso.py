@@ -193,10 +193,6 @@ def test_a_release_of_many_graphs_answers_alike(virtuoso: Virtuoso, release_dir:
         running_server(root, *memory, "--store", "sparql+" + virtuoso.endpoint) as remote,
     ):
         assert_alike(remote, embedded, EMBEDDED_TOO_SLOW)
-        # A graph of a synthetic report dereferences (DESCRIBE of a named graph) alike too.
-        graph = next(g for g in graphs if "synthetic-" in g)
-        path = "/" + graph.split("/", 3)[3] + ".nt"
-        assert canned_answer(remote + path) == canned_answer(embedded + path), path
 
 
 def test_a_partial_remote_or_group_is_refused_at_start(virtuoso: Virtuoso, release_dir: Path) -> None:
