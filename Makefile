@@ -83,10 +83,14 @@ load: build
 
 # The scale and speed benchmark of issue 5 (bench/README.md): synthetic releases of 100k, 1M and 10M quads, the
 # canned queries on each, HTTP against rdflib-endpoint. About 20 minutes; BENCH_ARGS="--sizes 100000" for less.
+# Then bench/remote.py: Virtuoso through the remote store at 1M quads (REMOTE_BENCH_ARGS="--sizes 1000000,10000000").
 bench: build
 	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq --no-install-recommends wrk
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)
+	@command -v virtuoso-t >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq --no-install-recommends virtuoso-opensource
+	@echo "==> the remote store: every canned query on Virtuoso against the embedded store (bench/remote.py, ~5 min)"
+	$(PY) bench/remote.py $(REMOTE_BENCH_ARGS)
 
 yasgui:
 	@echo "==> fetching @zazuko/yasgui@$(YASGUI_VERSION) with npm pack"

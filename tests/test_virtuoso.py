@@ -1,19 +1,28 @@
-"""Virtuoso as the remote store: a scratch Virtuoso on 127.0.0.1 (its own database, non-default ports), the
-release bulk-loaded with `minsheng load`, then `minsheng serve --store sparql+http://…` answering every canned
-query, a page and a dereferenced IRI exactly as the embedded store does."""
+"""Virtuoso as the remote store: a scratch Virtuoso on 127.0.0.1 (its own database, non-default ports), a
+release bulk-loaded with `minsheng load` (which makes its graph group), then `minsheng serve --store
+sparql+http://…` answering every canned query, a page and a dereferenced IRI exactly as the embedded store
+does: on the real release, and on a synthetic one of many more graphs (bench/generate.py). A remote
+missing a graph's quads, or whose graph group (what every query reads) misses a graph, is refused at start."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph
 import pytest
 
+from minsheng.release.manifest import verify_release
 from minsheng.stores.base import Store
+from minsheng.stores.remote import RELEASE_GROUP
 from minsheng.stores.served import load_release
 from store_contract import StoreContract
 from support import CURATED, canned_answer, canned_paths, free_port, run_cli, running_server, stop
@@ -23,21 +32,47 @@ pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the f
 
 ROOT = Path(__file__).resolve().parents[1]
 INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+# Tens of graphs, where the real release has five. (At 400k quads, past the 100 graphs for which Virtuoso
+# would echo one response header each, the embedded store itself takes over a minute on some canned queries.)
+SYNTHETIC_QUADS = 150_000
+
+
+@dataclass(frozen=True)
+class Virtuoso:
+    isql: str  # isql://dba:dba@127.0.0.1:PORT, for `minsheng load`
+    endpoint: str  # its SPARQL endpoint
+    program: str  # isql-vt
+    loads: Path  # a directory it may read, for releases other than the real one
+
+    def sql(self, *statements: str) -> None:
+        address = self.isql.rsplit("@", 1)[1]
+        done = subprocess.run(
+            [self.program, address, "dba", "dba", "exec=" + " ".join(statements)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and "*** Error" not in done.stdout + done.stderr, (
+            done.stdout + done.stderr
+        )
 
 
 @pytest.fixture(scope="module")
 def virtuoso(release_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """(isql address, SPARQL endpoint) of a scratch Virtuoso that may read the release directory."""
+    """A scratch Virtuoso that may read the release directory and a directory of further releases."""
     program = require("virtuoso-t", "apt-get install virtuoso-opensource")
     isql = require("isql-vt", "apt-get install virtuoso-opensource")
     if not INI.is_file():
         pytest.skip(f"{INI} is missing: apt-get install virtuoso-opensource")
     folder = tmp_path_factory.mktemp("virtuoso")
+    loads = tmp_path_factory.mktemp("virtuoso-loads")
     isql_port, http_port = free_port(), free_port()
     text = INI.read_text(encoding="utf-8").replace("/var/lib/virtuoso-opensource-7/db", str(folder))
     text = re.sub(r"(?m)^ServerPort\s*=\s*1111", f"ServerPort = 127.0.0.1:{isql_port}", text)
     text = re.sub(r"(?m)^ServerPort\s*=\s*8890", f"ServerPort = 127.0.0.1:{http_port}", text)
-    text = re.sub(r"(?m)^DirsAllowed\s*=\s*(.*)$", rf"DirsAllowed = \1, {release_dir.resolve()}", text)
+    allowed = f"{release_dir.resolve()}, {loads.resolve()}"
+    text = re.sub(r"(?m)^DirsAllowed\s*=\s*(.*)$", rf"DirsAllowed = \1, {allowed}", text)
     (folder / "virtuoso.ini").write_text(text, encoding="utf-8")
     log = (folder / "server.log").open("wb")
     process = subprocess.Popen(
@@ -69,21 +104,69 @@ def virtuoso(release_dir: Path, tmp_path_factory: pytest.TempPathFactory):
             )
         with socket.create_connection(("127.0.0.1", http_port), timeout=10):
             pass
-        yield f"isql://dba:dba@127.0.0.1:{isql_port}", f"http://127.0.0.1:{http_port}/sparql"
+        yield Virtuoso(
+            f"isql://dba:dba@127.0.0.1:{isql_port}", f"http://127.0.0.1:{http_port}/sparql", isql, loads
+        )
     finally:
         stop(process)
         log.close()
 
 
-def test_virtuoso_serves_every_canned_query_like_the_embedded_store(
-    virtuoso: tuple[str, str], release_dir: Path, server: str
-) -> None:
-    isql, endpoint = virtuoso
-    loaded = run_cli("load", "--into", isql, "--root", str(release_dir.parent))
+def load(virtuoso: Virtuoso, root: Path) -> None:
+    loaded = run_cli("load", "--into", virtuoso.isql, "--root", str(root))
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    with running_server(release_dir.parent, "--store", "sparql+" + endpoint) as remote:
-        for path in canned_paths(CURATED / "queries"):
-            assert canned_answer(remote + path) == canned_answer(server + path), path
+
+
+def assert_alike(remote: str, embedded: str, leave_out: frozenset[str] = frozenset()) -> None:
+    """Every canned query's example (parsed answers, in order) alike on both servers."""
+    paths = [p for p in canned_paths(CURATED / "queries") if p.split("/")[2].split(".")[0] not in leave_out]
+    assert paths
+    for path in paths:
+        assert canned_answer(remote + path) == canned_answer(embedded + path), path
+
+
+# On a synthetic release the embedded store takes about a minute for this query already at 60k quads (its
+# indicator is in every copy; found by this test, reported in issue 17): the real release compares it.
+EMBEDDED_TOO_SLOW = frozenset({"indicator-across-regions"})
+
+
+def refusal(root: Path, endpoint: str) -> tuple[int, str]:
+    """`minsheng serve --store sparql+ENDPOINT`'s exit code and output, which must come without serving."""
+    command = [sys.executable, "-m", "minsheng.cli", "serve", "--root", str(root), "--port", str(free_port())]
+    process = subprocess.Popen(
+        [*command, "--store", "sparql+" + endpoint],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        pytest.fail("the server started on a remote that does not hold the release whole")
+    return process.returncode, output
+
+
+def test_the_manifest_counts_each_graph_s_quads(release_dir: Path) -> None:
+    """What a remote is checked against: the quads of each graph of the dump, as a store holding it counts."""
+    counted = Counter(
+        quad.graph_name.value
+        for quad in pyoxigraph.parse(
+            path=str(release_dir / "minsheng.nq"), format=pyoxigraph.RdfFormat.N_QUADS
+        )
+    )
+    manifest = verify_release(release_dir)
+    assert manifest.graphs == dict(counted)
+    assert sum(manifest.graphs.values()) == manifest["triples"]
+
+
+def test_virtuoso_serves_every_canned_query_like_the_embedded_store(
+    virtuoso: Virtuoso, release_dir: Path, server: str
+) -> None:
+    load(virtuoso, release_dir.parent)
+    with running_server(release_dir.parent, "--store", "sparql+" + virtuoso.endpoint) as remote:
+        assert_alike(remote, server)
         for path in ("/id/region/330105.nt", "/data/gongshu-2024-minsheng/obs/lift-retrofit.nt"):
             assert canned_answer(remote + path) == canned_answer(server + path), path
         page = urllib.request.Request(
@@ -93,13 +176,56 @@ def test_virtuoso_serves_every_canned_query_like_the_embedded_store(
             assert "<mark>提前超额完成加装电梯203台</mark>" in response.read().decode("utf-8")
 
 
+def test_a_release_of_many_graphs_answers_alike(virtuoso: Virtuoso, release_dir: Path) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    root = virtuoso.loads / "synthetic"
+    for name in ("data", "ontology", "queries"):
+        shutil.copytree(release_dir.parent / name, root / name, dirs_exist_ok=True)
+    generate(SYNTHETIC_QUADS, root / "dist", release_dir)
+    graphs = verify_release(root / "dist").graphs
+    assert len(graphs) > 4 * len(verify_release(release_dir).graphs), "the point is many graphs"
+    load(virtuoso, root)
+    # At this size the embedded store's approximate-figures needs more than the default 768 MiB per query,
+    # and a scratch Virtuoso (80 MB of buffers) takes more than the default 10 s on some queries: this test
+    # compares answers, so both get room (within canned_answer's 60 s); speed is bench/remote.py's business.
+    memory = ("--query-memory", "4096", "--timeout", "55")
+    with (
+        running_server(root, *memory) as embedded,
+        running_server(root, *memory, "--store", "sparql+" + virtuoso.endpoint) as remote,
+    ):
+        assert_alike(remote, embedded, EMBEDDED_TOO_SLOW)
+
+
+def test_a_partial_remote_or_group_is_refused_at_start(virtuoso: Virtuoso, release_dir: Path) -> None:
+    root = release_dir.parent
+    graph = next(iter(verify_release(release_dir).graphs))
+    load(virtuoso, root)
+    virtuoso.sql(f"SPARQL CLEAR GRAPH <{graph}>;")
+    code, output = refusal(root, virtuoso.endpoint)
+    assert code == 2, output
+    assert "does not hold release" in output and f"<{graph}> 0 of" in output, output
+    assert "Traceback" not in output, output
+
+    load(virtuoso, root)  # whole again, but the group misses one graph: queries would answer without it
+    virtuoso.sql(f"DB.DBA.RDF_GRAPH_GROUP_DEL('{RELEASE_GROUP}', '{graph}');")
+    code, output = refusal(root, virtuoso.endpoint)
+    assert code == 2, output
+    assert f"graph group <{RELEASE_GROUP}>" in output and "missing or incomplete" in output, output
+
+    load(virtuoso, root)  # and a load makes it whole again
+    with running_server(root, "--store", "sparql+" + virtuoso.endpoint) as remote:
+        assert canned_answer(remote + canned_paths(CURATED / "queries")[0]) is not None
+
+
 @pytest.fixture(scope="module")
-def loaded_endpoint(virtuoso: tuple[str, str], release_dir: Path) -> str:
-    """The SPARQL endpoint of the scratch Virtuoso once `minsheng load` has loaded the release."""
-    isql, endpoint = virtuoso
-    loaded = run_cli("load", "--into", isql, "--root", str(release_dir.parent))
-    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
-    return endpoint
+def loaded_endpoint(virtuoso: Virtuoso, release_dir: Path) -> str:
+    """The SPARQL endpoint of the scratch Virtuoso once `minsheng load` has loaded the real release."""
+    load(virtuoso, release_dir.parent)
+    return virtuoso.endpoint
 
 
 class TestRemoteStore(StoreContract):

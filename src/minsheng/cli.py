@@ -374,7 +374,8 @@ def load(root: Path | None, target: str) -> None:
     settings = _settings(root)
     try:
         manifest = verify_release(settings.dist_dir)
-        load_into_virtuoso(settings.dist_dir, target, manifest.release, release_graphs(settings.dist_dir))
+        graphs = list(release_graphs(settings.dist_dir, manifest))
+        load_into_virtuoso(settings.dist_dir, target, manifest.release, graphs)
     except ValueError as exc:
         _fail(ReleaseUnavailable(str(exc)))
     except ReleaseUnavailable as exc:

@@ -86,7 +86,8 @@ def _query_process(
             confinement = "none"
     if store is None:
         try:
-            store = open_store(release.directory, release.manifest, settings.store)
+            # A remote store was checked whole by the host before any query process started.
+            store = open_store(release.directory, release.manifest, settings.store, check=False)
         except ReleaseUnavailable as exc:
             connection.send(("failed", exc.message))
             return
@@ -455,6 +456,8 @@ def _host_main(settings: Settings, release: _ReleaseFiles, address: str, ready: 
     try:
         # Persistent and remote stores are opened by each query process; an in-memory one is loaded here.
         store = None if settings.store is not None else open_store(release.directory, release.manifest)
+        if is_remote(settings.store):  # every graph's quads counted once, here, before any process starts
+            open_store(release.directory, release.manifest, settings.store)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         Path(address).unlink(missing_ok=True)  # a host that died before this one left its socket
         listener.bind(address)

@@ -39,6 +39,7 @@ from minsheng.release.manifest import (
     CITATIONS_CSV,
     COMPRESSED,
     CONTEXT,
+    DATA_DUMP,
     DUMPS,
     GZIP,
     MANIFEST,
@@ -47,6 +48,7 @@ from minsheng.release.manifest import (
     PUBLISHER_NAME,
     FileEntry,
     Manifest,
+    graph_counts,
     releases_dir,
 )
 from minsheng.validate.shapes import union_graph
@@ -315,19 +317,17 @@ def write_release(dataset: Dataset, settings: Settings) -> Manifest:
         f"{name} {hashlib.sha256(data).hexdigest()}\n" for name, data in sorted(files.items())
     )
     release_id = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
-    graph_counts: dict[str, int] = {}
-    for _, _, _, graph in dataset.quads((None, None, None, None)):
-        name = str(graph.identifier if isinstance(graph, Graph) else graph)
-        graph_counts[name] = graph_counts.get(name, 0) + 1
+    # Quads per named graph, of the dump itself: what a remote store must hold before it may serve.
+    per_graph = graph_counts(files[DATA_DUMP])
     manifest = Manifest(
         release=release_id,
         # The human name of the release: its date (the id tells two releases of one day apart).
         version=issued.isoformat(),
         issued=issued.isoformat(),
         software_version=__version__,
-        triples=sum(graph_counts.values()),
+        triples=sum(per_graph.values()),
         files={name: FileEntry(hashlib.sha256(data).hexdigest(), len(data)) for name, data in files.items()},
-        graphs=graph_counts,
+        graphs=per_graph,
     )
     dist = settings.dist_dir
     dist.parent.mkdir(parents=True, exist_ok=True)

@@ -12,12 +12,9 @@ from pathlib import Path
 import pyoxigraph
 
 from minsheng.core.files import replace_directory
-from minsheng.core.namespaces import GRAPH
 from minsheng.core.sparql_text import bind_values, service_variables
 from minsheng.release.manifest import DATA_DUMP, VOID, Manifest
-from minsheng.stores.base import Dataset, QueryResults, ReleaseUnavailable, Substitutions
-
-VOID_GRAPH = pyoxigraph.NamedNode(str(GRAPH) + "void")
+from minsheng.stores.base import VOID_GRAPH, Dataset, QueryResults, ReleaseUnavailable, Substitutions
 
 
 @dataclass

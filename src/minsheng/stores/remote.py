@@ -2,13 +2,28 @@
 
 Everything the service does (the protocol, canned queries, pages, dereferencing) sends its queries through
 `RemoteStore.query`. Lessons from Virtuoso 7.2 are built in: requests are form POSTs with an explicit Accept
-(it hangs on `application/sparql-query` bodies and answers ASK with `*/*` as HTML), the release's graphs are
-always named (its default graph holds its own system data too), and every request has a timeout.
+(it hangs on `application/sparql-query` bodies and answers ASK with `*/*` as HTML), the release's dataset is
+always given (Virtuoso's own default graph holds its system data too), and every request has a timeout.
 Canned-query parameters are bound as everywhere (catalog.bind_values: a VALUES block of serialised terms).
+
+The dataset is one graph group, RELEASE_GROUP, that `minsheng load` makes of the release's graphs: named as
+the default graph, Virtuoso reads it as all of its members, where naming a synthetic release's hundreds of
+graphs one by one made Virtuoso 7.2 slower or made its cost estimator refuse (issue 17). Like the embedded
+store's union default graph, a group does not merge a triple held by two graphs. Virtuoso 7.2 expands the
+group when the query runs (RDF_GRAPH_GROUP_LIST_GET, then a membership test of each quad read), so it is not
+free: bench/README.md has the figures, and the one plain graph tried instead (every triple copied into a
+union graph) was faster on a warm store but refused by the cost estimator of a freshly started one. Named
+graphs cannot be a group (FROM NAMED refuses one, SP031) and Virtuoso's GRAPH ?g ranges over every graph it
+holds unless named graphs are given, so a query that says GRAPH gets the release's graphs as named graphs too.
+
+Before serving, `check_remote` counts the remote's quads per graph against the manifest (one aggregate query)
+and the group's against their sum: a partial or interrupted load, another release, or a group missing a
+member is refused.
 """
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import subprocess
 import urllib.error
@@ -18,16 +33,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph
-from rdflib import Graph
-from rdflib.namespace import RDFS, VOID
 
 from minsheng.core.namespaces import BASE, GRAPH
 from minsheng.core.sparql_text import bind_values, query_form, read
-from minsheng.core.terms import solutions
-from minsheng.release.manifest import Manifest
-from minsheng.stores.base import Dataset, QueryResults, ReleaseUnavailable, Substitutions
+from minsheng.core.terms import solutions, value_of
+from minsheng.release.manifest import Manifest, release_graph_counts
+from minsheng.stores.base import VOID_GRAPH, Dataset, QueryResults, ReleaseUnavailable, Substitutions
 
-RELEASE_GRAPH = str(GRAPH) + "release"
+RELEASE_GRAPH = str(GRAPH) + "release"  # Virtuoso only: which release it holds (not part of the dataset)
+RELEASE_GROUP = str(GRAPH) + "release-group"  # the graph group of every graph the release serves
 RELEASE_MARKER = """SELECT ?release WHERE {
   GRAPH <%s> { <%sdata/> <http://www.w3.org/2002/07/owl#versionInfo> ?release } }"""
 
@@ -46,6 +60,7 @@ class RemoteStore:
     dist_dir: Path
     graphs: list[str]
     timeout: float = 30.0
+    group: str = RELEASE_GROUP
     # Virtuoso refuses to sort more rows than this (its MaxSortedTopRows default): the row cut's LIMIT stays
     # within it (execute.run_job).
     max_sorted_rows: int = 10_000
@@ -72,20 +87,58 @@ class RemoteStore:
             text = f"BASE <{base_iri}>\n{text}"
         form = query_form(text)
         accept = "text/turtle" if form in ("CONSTRUCT", "DESCRIBE") else "application/sparql-results+json"
-        defaults = dataset.default_graphs or (() if dataset.named_graphs else tuple(self.graphs))
-        named = dataset.named_graphs or (() if dataset.default_graphs else tuple(self.graphs))
-        body = self._post(text, accept, defaults, named)
+        body = self._post(text, accept, *self._dataset(text, dataset))
         if accept == "text/turtle":
             # Triples, like the embedded store's answer (the parser gives quads in the default graph).
             return [quad.triple for quad in pyoxigraph.parse(body, format=pyoxigraph.RdfFormat.TURTLE)]
         return pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON)
 
+    def _dataset(self, text: str, dataset: Dataset) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(default graphs, named graphs) to send: the request's, else the query's own FROM, else the
+        release's group as the default graph, with the release's graphs named only where it says GRAPH."""
+        if dataset.default_graphs or dataset.named_graphs:
+            return dataset.default_graphs, dataset.named_graphs
+        keywords = read(text).keywords
+        if "FROM" in keywords:
+            # The query's FROM / FROM NAMED are its dataset (the guard checked they name our graphs); protocol
+            # graphs would override them, as the embedded store would not.
+            return (), ()
+        return (self.group,), tuple(self.graphs) if "GRAPH" in keywords else ()
+
+    def held_counts(self, graphs: list[str]) -> dict[str, int]:
+        """The remote's quads in each of `graphs` (absent: none), in one aggregate query."""
+        values = " ".join(f"<{g}>" for g in graphs)
+        text = (
+            f"SELECT ?g (COUNT(*) AS ?quads) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+            "GROUP BY ?g"
+        )
+        # No dataset: the VALUES block says which graphs, and Virtuoso's GRAPH ?g then reaches each of them.
+        body = self._post(text, "application/sparql-results+json", (), ())
+        rows = solutions(pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON))
+        return {value_of(row["g"]): int(value_of(row["quads"])) for row in rows}
+
+    def group_count(self) -> int:
+        """The quads of the release's graph group, read as the default graph (as every query reads it)."""
+        body = self._post(
+            "SELECT (COUNT(*) AS ?quads) WHERE { ?s ?p ?o }",
+            "application/sparql-results+json",
+            (self.group,),
+            (),
+        )
+        rows = list(
+            solutions(pyoxigraph.parse_query_results(body, format=pyoxigraph.QueryResultsFormat.JSON))
+        )
+        return int(value_of(rows[0]["quads"])) if rows else 0
+
     def _post(self, text: str, accept: str, defaults: tuple[str, ...], named: tuple[str, ...]) -> bytes:
-        fields = [("query", text)] + [("default-graph-uri", g) for g in defaults]
-        fields += [("named-graph-uri", g) for g in named]
+        # The dataset as Virtuoso's own pragmas in the text, which is what it makes of default-graph-uri and
+        # named-graph-uri too, except that for those it also echoes one response header per graph, and
+        # past 100 headers Python's HTTP client gives up on the answer (a release has hundreds of graphs).
+        pragmas = [f"define input:default-graph-uri <{g}>" for g in defaults]
+        pragmas += [f"define input:named-graph-uri <{g}>" for g in named]
         request = urllib.request.Request(
             self.endpoint,
-            data=urllib.parse.urlencode(fields).encode("utf-8"),
+            data=urllib.parse.urlencode([("query", "\n".join([*pragmas, text]))]).encode("utf-8"),
             headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
         )
         try:
@@ -97,23 +150,25 @@ class RemoteStore:
             if exc.code == 400:
                 raise SyntaxError(f"the remote store rejected the query: {message}") from exc
             raise RemoteFailed(f"the remote store answered {exc.code}: {message}") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
             raise RemoteFailed(f"the remote store {self.endpoint} did not answer: {exc}") from exc
 
 
-def release_graphs(dist: Path) -> list[str]:
-    """The named graphs of a release, from its VoID description (each data set's rdfs:seeAlso)."""
-    void = Graph().parse(dist / "void.ttl", format="turtle")
-    graphs = {
-        str(g) for subset in void.objects(None, VOID.subset) for g in void.objects(subset, RDFS.seeAlso)
-    }
-    return sorted(graphs | {str(GRAPH) + "void"})
+def release_graphs(dist: Path, manifest: Manifest) -> dict[str, int]:
+    """Every graph the release serves with its quads: those of its N-Quads (from the manifest, not from VoID,
+    which describes data sets and may list a few of the graphs) and its VoID description's own graph."""
+    counts = release_graph_counts(dist, manifest)
+    void = pyoxigraph.parse(path=str(dist / "void.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
+    counts[VOID_GRAPH.value] = len({(t.subject, t.predicate, t.object) for t in void})
+    return dict(sorted(counts.items()))
 
 
-def open_remote(location: str, dist: Path, manifest: Manifest) -> RemoteStore:
-    """The remote endpoint as a store, after checking it holds the release that dist/ holds."""
+def open_remote(location: str, dist: Path, manifest: Manifest, check: bool = True) -> RemoteStore:
+    """The remote endpoint as a store, after checking it holds the release that dist/ holds: its release
+    marker always, and with `check` every graph's quads and the group's (check_remote)."""
     endpoint = location.removeprefix("sparql+")
-    store = RemoteStore(endpoint, manifest, dist, release_graphs(dist))
+    expected = release_graphs(dist, manifest)
+    store = RemoteStore(endpoint, manifest, dist, list(expected))
     answer = store.query(RELEASE_MARKER % (RELEASE_GRAPH, BASE), Dataset(named_graphs=(RELEASE_GRAPH,)))
     held = [row["release"].value for row in solutions(answer)]
     if held != [store.release_id]:
@@ -121,46 +176,111 @@ def open_remote(location: str, dist: Path, manifest: Manifest) -> RemoteStore:
             f"the remote store {endpoint} holds release {held or 'none'}, dist/ holds {store.release_id}: "
             "load it with `minsheng load --into isql://...` (see the README)"
         )
+    if check:
+        check_remote(store, expected)
     return store
 
 
-def load_into_virtuoso(dist: Path, isql: str, release_id: str, graphs: list[str]) -> str:
-    """Bulk-load the release into Virtuoso through isql-vt: clear our graphs, ld_dir, rdf_loader_run.
+def check_remote(store: RemoteStore, expected: dict[str, int]) -> None:
+    """ReleaseUnavailable unless the remote holds every graph with the manifest's quads, and the group reads
+    as all of them: a partial or interrupted load, another release's graphs, or a group missing a member.
+    Graphs of the remote that are not the release's are not ours to judge, and are not read."""
+    held = store.held_counts(list(expected))
+    wrong = [(g, n, held.get(g, 0)) for g, n in expected.items() if held.get(g, 0) != n]
+    fix = "load the release again with `minsheng load --into isql://...` (see the README)"
+    if wrong:
+        shown = "; ".join(f"<{g}> {has:,} of {n:,}" for g, n, has in wrong[:5])
+        more = f" and {len(wrong) - 5} more" if len(wrong) > 5 else ""
+        raise ReleaseUnavailable(
+            f"the remote store {store.endpoint} does not hold release {store.release_id} whole: "
+            f"{len(wrong)} of its {len(expected)} graphs differ (quads held of the manifest's: "
+            f"{shown}{more}); " + fix
+        )
+    # Virtuoso reads a group's members together without merging a triple two of them hold (measured), so
+    # whole means the sum; an unknown group reads as an empty graph.
+    grouped, total = store.group_count(), sum(expected.values())
+    if grouped != total:
+        raise ReleaseUnavailable(
+            f"the remote store {store.endpoint} reads {grouped:,} quads through the graph group "
+            f"<{store.group}>, the release has {total:,}: the group is missing or incomplete; " + fix
+        )
 
-    `isql` is isql://USER:PASSWORD@HOST:PORT; Virtuoso's DirsAllowed must include the dist directory.
+
+def load_into_virtuoso(dist: Path, isql: str, release_id: str, graphs: list[str]) -> str:
+    """Bulk-load the release into Virtuoso through isql-vt and make its graph group; isql's output.
+
+    `isql` is isql://USER:PASSWORD@HOST:PORT; Virtuoso's DirsAllowed must include the dist directory. The
+    previous release goes first (every member of the old group, and our graphs), then ld_dir/rdf_loader_run,
+    then the group of `graphs`; the release marker is written last, only when all of that went without an
+    error, so a load that fails half-way leaves a store that `serve` refuses rather than half a release.
     """
     parsed = urllib.parse.urlsplit(isql)
     program = shutil.which("isql-vt") or shutil.which("isql")
     if program is None:
         raise ReleaseUnavailable("isql-vt is not installed (Debian: apt-get install virtuoso-opensource)")
-    folder = str(dist.resolve())
-    statements = [f"SPARQL CLEAR GRAPH <{g}>;" for g in [*graphs, RELEASE_GRAPH]]
-    statements += [
-        f"DELETE FROM DB.DBA.load_list WHERE ll_file LIKE '{folder}/%';",
-        f"ld_dir('{folder}', 'minsheng.nq', '{GRAPH!s}unused');",
-        f"ld_dir('{folder}', 'void.ttl', '{GRAPH!s}void');",
+    folder = _sql_string(str(dist.resolve()))
+    group = _sql_string(RELEASE_GROUP)
+    members = (
+        f"SELECT RGGM_MEMBER_IID FROM DB.DBA.RDF_GRAPH_GROUP_MEMBER WHERE RGGM_GROUP_IID = iri_to_id({group})"
+    )
+    load = [
+        f"DELETE FROM DB.DBA.RDF_QUAD WHERE G IN ({members});",
+        *(f"SPARQL CLEAR GRAPH <{g}>;" for g in [*graphs, RELEASE_GRAPH]),
+        f"DB.DBA.RDF_GRAPH_GROUP_DROP({group}, 1);",
+        f"DELETE FROM DB.DBA.load_list WHERE ll_file LIKE {_sql_string(str(dist.resolve()) + '/%')};",
+        f"ld_dir({folder}, 'minsheng.nq', {_sql_string(str(GRAPH) + 'unused')});",
+        f"ld_dir({folder}, 'void.ttl', {_sql_string(VOID_GRAPH.value)});",
         "rdf_loader_run();",
-        f"DB.DBA.TTLP('<{BASE}data/> <http://www.w3.org/2002/07/owl#versionInfo> \"{release_id}\" .', '', "
-        f"'{RELEASE_GRAPH}');",
-        "checkpoint;",
-        "SELECT ll_file, ll_error FROM DB.DBA.load_list "
-        f"WHERE ll_file LIKE '{folder}/%' AND ll_error IS NOT NULL;",
+        f"DB.DBA.RDF_GRAPH_GROUP_CREATE({group}, 1);",
+        # One statement per member: the documented way in, which also updates the group cache queries read.
+        *(f"DB.DBA.RDF_GRAPH_GROUP_INS({group}, {_sql_string(g)});" for g in graphs),
     ]
-    address = f"{parsed.hostname}:{parsed.port or 1111}"
+    output = _isql(program, parsed, load)
+    failed = _isql(
+        program,
+        parsed,
+        [
+            "SELECT ll_file, ll_error FROM DB.DBA.load_list "
+            f"WHERE ll_file LIKE {_sql_string(str(dist.resolve()) + '/%')} AND ll_error IS NOT NULL;"
+        ],
+    )
+    if failed.strip():
+        raise ReleaseUnavailable(f"Virtuoso's bulk loader failed on the release's files:\n{failed[-2000:]}")
+    marker = f'<{BASE}data/> <http://www.w3.org/2002/07/owl#versionInfo> "{release_id}" .'
+    output += _isql(
+        program,
+        parsed,
+        [f"DB.DBA.TTLP({_sql_string(marker)}, '', {_sql_string(RELEASE_GRAPH)});", "checkpoint;"],
+    )
+    return output
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _isql(program: str, address: urllib.parse.SplitResult, statements: list[str]) -> str:
+    """Run statements through isql-vt on its standard input (a release's thousands of graphs exceed what one
+    exec= argument may hold); ReleaseUnavailable if any failed. isql goes on after an error and exits 0, so
+    failure is read from its error lines."""
     result = subprocess.run(
         [
             program,
-            address,
-            parsed.username or "dba",
-            parsed.password or "dba",
-            "exec=" + " ".join(statements),
+            f"{address.hostname}:{address.port or 1111}",
+            address.username or "dba",
+            address.password or "dba",
+            "VERBOSE=OFF",
+            "BANNER=OFF",
+            "PROMPT=OFF",
+            "ECHO=OFF",
         ],
+        input="\n".join(statements) + "\n",
         capture_output=True,
         text=True,
         timeout=3600,
         check=False,
     )
-    if result.returncode != 0 or "0 Rows." not in result.stdout:
+    if result.returncode != 0 or "*** Error" in result.stdout + result.stderr:
         raise ReleaseUnavailable(
             f"loading into Virtuoso failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
         )

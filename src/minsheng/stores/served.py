@@ -55,12 +55,16 @@ def load_release(dist: Path, location: str | None = None) -> Store:
     return open_store(dist, verified_manifest(dist), location)
 
 
-def open_store(dist: Path, manifest: Manifest, location: str | None = None) -> Store:
-    """The store of a release whose manifest was verified already (load_release)."""
-    if location is not None and is_remote(location):
-        from minsheng.stores.remote import open_remote  # urllib and rdflib only when a remote is asked for
+def open_store(dist: Path, manifest: Manifest, location: str | None = None, check: bool = True) -> Store:
+    """The store of a release whose manifest was verified already (load_release).
 
-        return open_remote(location, dist, manifest)
+    A remote store is checked to hold every graph of the release whole (remote.check_remote: one count over
+    the whole remote) unless `check` is False: the query host checks once and starts its query processes
+    with False, so eight processes (and each one replaced later) do not each count ten million quads."""
+    if location is not None and is_remote(location):
+        from minsheng.stores.remote import open_remote  # urllib only when a remote is asked for
+
+        return open_remote(location, dist, manifest, check=check)
     if location is not None:
         return persistent(Path(location), dist, manifest)
     return in_memory(dist, manifest)
