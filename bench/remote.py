@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CURATED = ROOT / "src" / "minsheng" / "curated"  # the bundled canned queries
 BENCH = ROOT / "bench"
 INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 QUERY_BUDGET = 10.0  # seconds of repeats per canned query, store and size
@@ -119,11 +120,11 @@ def scratch_virtuoso(allowed: Path, quads: int) -> Iterator[tuple[str, str]]:
 
 def release_for(size: int, releases: Path) -> Path:
     """A synthetic release of about `size` quads: the one kept from an earlier run if it verifies, or new."""
-    from minsheng.release import GRAPHS_KEY, verify_release
+    from minsheng.release.manifest import verify_release
 
     dist = releases / str(size)
     try:
-        if GRAPHS_KEY in verify_release(dist):
+        if verify_release(dist).graphs:
             return dist
     except (ValueError, OSError, KeyError):
         pass  # missing, half-written or from before the manifest counted graphs: write it again
@@ -136,14 +137,14 @@ def release_for(size: int, releases: Path) -> Path:
 
 def time_queries(store, repeats: int) -> dict[str, dict]:
     """Each canned query's default page (its example's parameters) on `store`: p50, p99, rows, runs."""
-    from minsheng.catalog import load_catalog
-    from minsheng.config import Settings
-    from minsheng.execute import Job, canned_request, run_job
+    from minsheng.core.config import Settings
+    from minsheng.query.catalog import load_catalog
+    from minsheng.query.execute import Job, canned_request, run_job
 
     formats = {"solutions": "json", "graph": "ttl", "boolean": "json"}
     most = Settings.max_result_rows
     timings = {}
-    for name, canned in sorted(load_catalog(ROOT / "queries").items()):
+    for name, canned in sorted(load_catalog(CURATED / "queries").items()):
         if canned.service_parameters:
             continue  # federated: they call another endpoint
         given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
@@ -173,18 +174,17 @@ def time_queries(store, repeats: int) -> dict[str, dict]:
 
 
 def measure(size: int, repeats: int, releases: Path) -> dict:
-    from minsheng.remote import load_into_virtuoso, release_graphs
-    from minsheng.store import open_store
-
-    from minsheng.release import verify_release
+    from minsheng.release.manifest import verify_release
+    from minsheng.stores.remote import load_into_virtuoso, release_graphs
+    from minsheng.stores.served import open_store
 
     dist = release_for(size, releases)
     manifest = verify_release(dist)
     graphs = release_graphs(dist, manifest)
-    result: dict = {"size": size, "quads": manifest["triples"], "graphs": len(graphs)}
-    with scratch_virtuoso(dist, int(manifest["triples"])) as (isql, endpoint):  # type: ignore[arg-type]
+    result: dict = {"size": size, "quads": manifest.triples, "graphs": len(graphs)}
+    with scratch_virtuoso(dist, manifest.triples) as (isql, endpoint):
         started = time.perf_counter()
-        load_into_virtuoso(dist, isql, str(manifest["release"]), list(graphs))
+        load_into_virtuoso(dist, isql, manifest.release, list(graphs))
         result["load_s"] = time.perf_counter() - started
         started = time.perf_counter()
         remote = open_store(dist, manifest, "sparql+" + endpoint)

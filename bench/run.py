@@ -317,7 +317,7 @@ def engine_text(name: str, given: dict[str, str]) -> str:
     from minsheng.query.paging import outer_limit
 
     most = Settings.max_result_rows
-    request = canned_request(load_catalog(ROOT / "queries")[name], given, most)
+    request = canned_request(load_catalog(CURATED / "queries")[name], given, most)
     bound = {pyoxigraph.Variable(n): term for n, term in request.substitutions}
     return outer_limit(bind_values(request.text, bound) if bound else request.text, most + 1)
 
@@ -433,7 +433,7 @@ def served_benchmark(dist: Path) -> dict:
         command += ["--result-cache", "0", "--timeout", "120"]
         with server(command, "/health", ready_seconds=900) as (base, process):
             started_pss = tree_pss(process.pid)
-            for name, canned in sorted(load_catalog(ROOT / "queries").items()):
+            for name, canned in sorted(load_catalog(CURATED / "queries").items()):
                 if canned.service_parameters:
                     continue
                 given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
