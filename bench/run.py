@@ -396,14 +396,6 @@ def tree_pss(pid: int) -> int:
     return total
 
 
-def served_root(dist: Path, folder: Path) -> Path:
-    """A project root whose dist/ is the given release (serve reads ROOT/dist, ROOT/queries, …)."""
-    for name in ("data", "ontology", "queries"):
-        (folder / name).symlink_to(ROOT / name)
-    (folder / "dist").symlink_to(dist.resolve())
-    return folder
-
-
 def get(url: str, accept: str = SPARQL_JSON) -> tuple[bytes, dict[str, str]]:
     request = urllib.request.Request(url, headers={"Accept": accept})
     with urllib.request.urlopen(request, timeout=600) as response:
@@ -426,47 +418,45 @@ def served_benchmark(dist: Path) -> dict:
 
     most = Settings.max_result_rows
     timings: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        root = served_root(dist, Path(folder))
-        command = [PYTHON, "-m", "minsheng.cli", "serve", "--root", str(root), "--port", "{port}"]
-        # The timeout of a query: the largest listings take seconds before paging by key makes them cheap.
-        command += ["--result-cache", "0", "--timeout", "120"]
-        with server(command, "/health", ready_seconds=900) as (base, process):
-            started_pss = tree_pss(process.pid)
-            for name, canned in sorted(load_catalog(CURATED / "queries").items()):
-                if canned.service_parameters:
-                    continue
-                given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
-                given.pop("limit", None)
-                url = f"{base}/queries/{name}"  # the format from Accept
-                cases = {name: given}
-                if canned.paging is not None:
-                    body, _ = get(url + "?" + urllib.parse.urlencode({**given, "limit": str(most - 1)}))
-                    rows = len(json.loads(body)["results"]["bindings"])
-                    page = min(100, max(1, math.ceil(rows / canned.paging.size)))
-                    if page > 1:
-                        before = {**given, "limit": str((page - 1) * canned.paging.size)}
-                        after = next_after(get(url + "?" + urllib.parse.urlencode(before))[1])
-                        if after is not None:
-                            cases[f"{name}, page {page}"] = {**given, "after": after}
-                accept = "text/turtle" if canned.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
-                for label, asked in cases.items():
-                    target = url + ("?" + urllib.parse.urlencode(asked) if asked else "")
-                    get(target, accept)  # warm: the first request of a query process parses its text
-                    samples: list[float] = []
-                    while len(samples) < SERVED_REPEATS and sum(samples) < QUERY_BUDGET:
-                        begun = time.perf_counter()
-                        body, _ = get(target, accept)
-                        samples.append(time.perf_counter() - begun)
-                    samples.sort()
-                    timings[label] = {
-                        "p50": statistics.median(samples),
-                        "p99": samples[min(len(samples) - 1, math.ceil(0.99 * len(samples)) - 1)],
-                        "rows": len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else 0,
-                        "n": len(samples),
-                    }
-            pss = tree_pss(process.pid)
-            processes = 1 + len(psutil.Process(process.pid).children(recursive=True))
+    command = [PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(dist.resolve()), "--port", "{port}"]
+    # The timeout of a query: the largest listings take seconds before paging by key makes them cheap.
+    command += ["--result-cache", "0", "--timeout", "120"]
+    with server(command, "/health", ready_seconds=900) as (base, process):
+        started_pss = tree_pss(process.pid)
+        for name, canned in sorted(load_catalog(CURATED / "queries").items()):
+            if canned.service_parameters:
+                continue
+            given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
+            given.pop("limit", None)
+            url = f"{base}/queries/{name}"  # the format from Accept
+            cases = {name: given}
+            if canned.paging is not None:
+                body, _ = get(url + "?" + urllib.parse.urlencode({**given, "limit": str(most - 1)}))
+                rows = len(json.loads(body)["results"]["bindings"])
+                page = min(100, max(1, math.ceil(rows / canned.paging.size)))
+                if page > 1:
+                    before = {**given, "limit": str((page - 1) * canned.paging.size)}
+                    after = next_after(get(url + "?" + urllib.parse.urlencode(before))[1])
+                    if after is not None:
+                        cases[f"{name}, page {page}"] = {**given, "after": after}
+            accept = "text/turtle" if canned.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
+            for label, asked in cases.items():
+                target = url + ("?" + urllib.parse.urlencode(asked) if asked else "")
+                get(target, accept)  # warm: the first request of a query process parses its text
+                samples: list[float] = []
+                while len(samples) < SERVED_REPEATS and sum(samples) < QUERY_BUDGET:
+                    begun = time.perf_counter()
+                    body, _ = get(target, accept)
+                    samples.append(time.perf_counter() - begun)
+                samples.sort()
+                timings[label] = {
+                    "p50": statistics.median(samples),
+                    "p99": samples[min(len(samples) - 1, math.ceil(0.99 * len(samples)) - 1)],
+                    "rows": len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else 0,
+                    "n": len(samples),
+                }
+        pss = tree_pss(process.pid)
+        processes = 1 + len(psutil.Process(process.pid).children(recursive=True))
     return {"timings": timings, "pss": pss, "pss_start": started_pss, "processes": processes}
 
 

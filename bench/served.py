@@ -14,7 +14,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,27 +30,26 @@ def main() -> int:
     parser.add_argument("dist", type=Path, help="the release directory (its dist/ layout)")
     parser.add_argument("paths", nargs="+", help="request paths, such as /queries/regions")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        root = run.served_root(options.dist, Path(folder))
-        command = [run.PYTHON, "-m", "minsheng.cli", "serve", "--root", str(root), "--port", "{port}"]
-        command += ["--result-cache", "0", "--timeout", "120"]
-        started = time.perf_counter()
-        with run.server(command, "/health", ready_seconds=900) as (base, process):
-            up = time.perf_counter() - started
-            print(f"up after {up:.0f} s; PSS {run.tree_pss(process.pid) / 2**30:.2f} GiB", flush=True)
-            for path in options.paths:
-                samples: list[float] = []
-                rows: int | str = 0
-                while len(samples) < 3 and not (samples and samples[-1] > SLOW):
-                    begun = time.perf_counter()
-                    body, _ = run.get(base + path)
-                    samples.append(time.perf_counter() - begun)
-                    rows = len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else "—"
-                p50 = statistics.median(samples) * 1000
-                print(f"{path}: p50 {p50:,.1f} ms ({len(samples)} runs; {rows} rows)", flush=True)
-            processes = 1 + len(psutil.Process(process.pid).children(recursive=True))
-            pss = run.tree_pss(process.pid) / 2**30
-            print(f"PSS after: {pss:.2f} GiB over {processes} processes", flush=True)
+    command = [run.PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(options.dist.resolve())]
+    command += ["--port", "{port}"]
+    command += ["--result-cache", "0", "--timeout", "120"]
+    started = time.perf_counter()
+    with run.server(command, "/health", ready_seconds=900) as (base, process):
+        up = time.perf_counter() - started
+        print(f"up after {up:.0f} s; PSS {run.tree_pss(process.pid) / 2**30:.2f} GiB", flush=True)
+        for path in options.paths:
+            samples: list[float] = []
+            rows: int | str = 0
+            while len(samples) < 3 and not (samples and samples[-1] > SLOW):
+                begun = time.perf_counter()
+                body, _ = run.get(base + path)
+                samples.append(time.perf_counter() - begun)
+                rows = len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else "—"
+            p50 = statistics.median(samples) * 1000
+            print(f"{path}: p50 {p50:,.1f} ms ({len(samples)} runs; {rows} rows)", flush=True)
+        processes = 1 + len(psutil.Process(process.pid).children(recursive=True))
+        pss = run.tree_pss(process.pid) / 2**30
+        print(f"PSS after: {pss:.2f} GiB over {processes} processes", flush=True)
     return 0
 
 
