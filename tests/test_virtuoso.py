@@ -158,7 +158,7 @@ def test_the_manifest_counts_each_graph_s_quads(release_dir: Path) -> None:
     )
     manifest = verify_release(release_dir)
     assert manifest.graphs == dict(counted)
-    assert sum(manifest.graphs.values()) == manifest["triples"]
+    assert sum(manifest.graphs.values()) == manifest.triples
 
 
 def test_virtuoso_serves_every_canned_query_like_the_embedded_store(
