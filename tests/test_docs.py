@@ -24,3 +24,17 @@ def test_readme_lists_every_route(app) -> None:
 def test_readme_canned_query_table_matches_the_catalog() -> None:
     table = markdown_table(load_catalog(CURATED / "queries"))
     assert table in README, "regenerate the table with `minsheng queries list --markdown`"
+
+
+def test_every_relative_link_in_the_docs_names_a_file() -> None:
+    """Links into the repository (README and docs/) point at files that exist, in the current layout."""
+    broken = []
+    for document in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = document.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if target.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            path = target.split("#", 1)[0]
+            if path and not (document.parent / path).exists():
+                broken.append(f"{document.name}: {target}")
+    assert broken == []
