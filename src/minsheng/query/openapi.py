@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from rdflib.plugins.sparql import prepareQuery
-
 from minsheng import __version__
 from minsheng.query.catalog import CannedQuery, Parameter
 from minsheng.query.negotiation import OFFERS, Kind
@@ -59,6 +57,10 @@ QUERY_MAX_GET = (
 @lru_cache(maxsize=256)
 def select_columns(text: str) -> tuple[str, ...]:
     """The variables a SELECT projects, in order (rdflib's algebra computes them for SELECT * too)."""
+    # Imported here: rdflib's SPARQL parser is a sixth of what importing the web layer costs, and only the
+    # OpenAPI document (built once per process, on its first request) needs it.
+    from rdflib.plugins.sparql import prepareQuery
+
     # Not .get("PV", []): rdflib's CompValue.get takes no default (its second argument is `variables`).
     return tuple(str(variable) for variable in prepareQuery(text).algebra.get("PV"))
 
