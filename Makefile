@@ -72,7 +72,7 @@ test: build lint tools
 	@echo "==> running the whole test suite (several minutes)"
 	MINSHENG_REQUIRE_TOOLS=1 $(VENV)/bin/pytest
 
-# The edit-test loop: the tests that start no server, browser or long subprocess (about a minute).
+# The edit-test loop: the tests that start no server, browser, whole build or long subprocess (under a minute).
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow"
 
