@@ -187,6 +187,10 @@ def _operation(
             "200": {"description": "the query's results", "content": _content(kind, columns)},
             "400": {"description": "a parameter is missing, unknown or of the wrong type", "content": error},
             "406": {"description": "no acceptable format", "content": error},
+            "429": {"description": "this client runs as many queries as one client may; see Retry-After"},
+            # The front's limit applies to every route: parameters long enough to pass it never reach the app.
+            "431": {"description": "a request line and headers over 8 KB, refused by the front"},
+            "503": {"description": "the query ran past its deadline or its memory, or the server is busy"},
         },
     }
 
