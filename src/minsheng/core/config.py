@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
 
+@cache  # the package does not move while it runs; Settings.dist_dir asks on every request that reads it
 def bundled_root() -> Path:
     """The curated sources that ship inside the package (data/, ontology/, queries/).
 
