@@ -20,7 +20,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from minsheng.release import textindex
+from minsheng.query import catalog
+from minsheng.release import listings, textindex
 from minsheng.release.manifest import FileEntry, Manifest, graph_counts, read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,10 +142,14 @@ def generate(triples: int, out: Path, dist: Path) -> int:
         shutil.copy(text, out / "sources" / text.name)
     # The text index, as the release writer builds it (search answers from it).
     (out / textindex.INDEX).write_bytes(textindex.index_bytes(out / "minsheng.nq"))
+    # The listing index of the paged queries, likewise (their pages are ranges of it).
+    indexed = catalog.listings(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
+    (out / listings.INDEX).write_bytes(listings.index_bytes(out / "minsheng.nq", indexed))
     files = [
         "minsheng.nq",
         "void.ttl",
         textindex.INDEX,
+        listings.INDEX,
         *(f"sources/{t.name}" for t in (out / "sources").glob("*.txt")),
     ]
     entries = {name: FileEntry(sha256_of(out / name), (out / name).stat().st_size) for name in sorted(files)}

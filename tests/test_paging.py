@@ -212,3 +212,50 @@ def test_named_things_of_a_region_are_the_region_s_share(client) -> None:
     assert mine, "the example region names no programme"
     expected = [{**row, "region": region} for row in whole if row.get("thing_region") == region]
     assert mine == expected
+
+
+INDEXED = {name: q for name, q in PAGED.items() if q.paging and q.paging.listing}
+
+
+def _pages(store, query, given: dict[str, str], size: int) -> list[dict[str, str]]:
+    """Every row of a paged query, a page of `size` at a time, following the next keys."""
+    from minsheng.query.execute import Job, canned_request, run_job
+    from minsheng.query.paging import cursor
+
+    formats = {"solutions": "json", "graph": "ttl", "boolean": "json"}
+    rows: list[dict[str, str]] = []
+    asked: dict[str, str] | None = {**given, "limit": str(size)}
+    while asked is not None:
+        outcome = run_job(store, Job(canned_request(query, asked, 10_000), formats, 10_000, ()))
+        assert outcome.error is None, outcome.error
+        bindings = json.loads(outcome.body)["results"]["bindings"]
+        assert len(bindings) <= size
+        rows += [{k: v["value"] for k, v in b.items()} for b in bindings]
+        following = outcome.next_key
+        asked = None if following is None else {**given, "limit": str(size), "after": cursor(following)}
+        assert len(rows) <= 100_000, "the pages do not end"
+    return rows
+
+
+def test_the_figure_lists_have_a_listing_index() -> None:
+    assert {"figures-as-of", "figures-in-year", "figures-by-topic"} <= set(INDEXED)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", list(INDEXED))
+def test_indexed_pages_are_the_pages_of_the_query_itself(name: str, lang: str, release_dir, tmp_path) -> None:
+    """A page read from the listing index has the rows the query's own key filter gives: the index's rows
+    pattern and the query agree (a release without the index answers the slower way)."""
+    from minsheng.release.listings import INDEX
+    from minsheng.release.manifest import read_manifest
+    from minsheng.stores.embedded import EmbeddedStore, in_memory
+
+    indexed = in_memory(release_dir, read_manifest(release_dir))
+    assert (release_dir / INDEX).exists()
+    unindexed = EmbeddedStore(indexed.store, indexed.manifest, tmp_path)  # no index file there
+    query = INDEXED[name]
+    given = {k: str(v) for k, v in (query.example.get("parameters") or {}).items() if k != "limit"}
+    given["lang"] = lang
+    expected = _pages(unindexed, query, given, 9_999)
+    assert expected, f"{name} ({lang}): no rows to compare"
+    assert _pages(indexed, query, given, max(1, len(expected) // 3)) == expected

@@ -12,8 +12,8 @@ embedded one and a remote SPARQL endpoint) binds the same way, so their answers 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -26,6 +26,7 @@ from minsheng.core.namespaces import REGION
 from minsheng.core.sparql_text import query_form, read, service_variables
 from minsheng.core.terms import value_of
 from minsheng.query.paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
+from minsheng.release.listings import COMPARISONS, Column, Listing, Match, PageLookup
 from minsheng.release.textindex import TextSearch
 from minsheng.stores.base import Term
 
@@ -175,8 +176,9 @@ class CannedQuery:
             bound.append((parameter.name, parameter.parse(raw, known_regions)))
         return tuple(bound)
 
-    def page(self, given: Mapping[str, str], most: int) -> Page:
-        """The page asked for (`limit`, `after`) of a paged query; other queries answer whole."""
+    def page(self, given: Mapping[str, str], most: int, bound: Sequence[tuple[str, Term]] = ()) -> Page:
+        """The page asked for (`limit`, `after`) of a paged query, whose parameters are `bound`; other
+        queries answer whole."""
         if self.paging is None:
             return Page(self.text)
         limit = parse_limit(given.get(LIMIT), self.paging.size, most)
@@ -188,29 +190,36 @@ class CannedQuery:
             keyword = given.get(parameter) or ""
             last = value_of(after[0][1]) if after else None
             return Page(self.text, (), limit, TextSearch(variable, keyword, limit, last))
-        return Page(paged_text(self.text, self.paging, bool(after), limit), after, limit)
+        lookup = None
+        if self.paging.listing is not None:
+            values = tuple((name, value_of(term)) for name, term in bound)
+            lookup = PageLookup(self.paging.listing, values, tuple(value_of(t) for _, t in after), limit)
+        return Page(paged_text(self.text, self.paging, bool(after), limit), after, limit, listing=lookup)
 
 
 @dataclass(frozen=True)
 class Page:
     """What runs for one page: the text, the after-key bindings, the page size (0: not paged) and, for a
-    text search, the index lookup whose hits the query joins from."""
+    text search, the index lookup whose hits the query joins from; for a query with a listing index, the
+    lookup of the page's rows (the text is then what runs when the release has no such index)."""
 
     text: str
     after: tuple[tuple[str, Term], ...] = ()
     size: int = 0
     search: TextSearch | None = None
+    listing: PageLookup | None = None
 
 
-def bind_rows(text: str, variable: str, terms: Sequence[Term]) -> str:
-    """The query joined from a one-variable VALUES block of many terms (text-index hits), at the start of
-    its WHERE group; no terms, no solutions."""
+def bind_rows(text: str, variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> str:
+    """The query joined from a VALUES block of many rows (text-index hits, a listing's page), at the start
+    of its WHERE group; no rows, no solutions."""
     reading = read(text)
     start, text = reading.where_group, reading.text
     if start is None:
-        raise ValueError("a text search needs a WHERE clause")
-    rows = " ".join(str(term) for term in terms)
-    return f"{text[:start]}\n  VALUES ?{variable} {{ {rows} }}\n{text[start:]}"
+        raise ValueError("a query joined from index rows needs a WHERE clause")
+    names = " ".join(f"?{variable}" for variable in variables)
+    values = " ".join("(" + " ".join(str(term) for term in row) + ")" for row in rows)
+    return f"{text[:start]}\n  VALUES ({names}) {{ {values} }}\n{text[start:]}"
 
 
 def _header(text: str) -> str:
@@ -220,6 +229,52 @@ def _header(text: str) -> str:
             break
         lines.append(line[3:] if line.startswith("#+ ") else line[2:])
     return "\n".join(lines)
+
+
+# The key type a parameter's value is compared as, in the listing index.
+_COLUMN_TYPES = {"region": "iri", "enum": "string"}
+
+
+def _listing(
+    name: str,
+    text: str,
+    paging: Paging,
+    spec: object,
+    parameters: Sequence[Parameter],
+    problem: Callable[[str], InvalidData],
+) -> Listing:
+    """A paged query's listing index declaration: `rows`, the WHERE pattern of every row it can answer,
+    and `match`, which parameter selects rows by which column of that pattern."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("rows"), str) or not spec["rows"].strip():
+        raise problem("paging index needs rows: the WHERE pattern of every row the query can answer")
+    matches = spec.get("match") or []
+    if not isinstance(matches, list) or not all(isinstance(m, dict) for m in matches):
+        raise problem("paging index match is a list of {parameter, column, compare}")
+    by_name = {p.name: p for p in parameters}
+    key = tuple(Column(n, t, n in paging.descending) for n, t in paging.key)
+    if not any(column.type == "iri" for column in key):
+        raise problem("an indexed page is joined from its key's IRIs: the key needs an IRI part")
+    found = []
+    for match in matches:
+        parameter, column = str(match.get("parameter", "")), str(match.get("column", ""))
+        compare = str(match.get("compare", "="))
+        if parameter not in by_name:
+            raise problem(f"paging index match names '{parameter}', which is not a parameter")
+        if not _NAME.match(column) or f"?{column}" not in spec["rows"]:
+            raise problem(f"paging index match column '{column}' is not a variable of its rows")
+        if compare not in COMPARISONS:
+            raise problem(f"paging index match compare '{compare}': one of {', '.join(COMPARISONS)}")
+        kind = by_name[parameter].type
+        found.append(Match(parameter, Column(column, _COLUMN_TYPES.get(kind, kind)), compare))
+    reading = read(text)
+    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in reading.prefixes.items())
+    if reading.base:
+        prologue = f"BASE <{reading.base}>\n{prologue}"
+    columns = " ".join(f"?{c.name}" for c in Listing(name, "", key, tuple(found)).columns)
+    rows = f"{prologue}SELECT DISTINCT {columns} WHERE {{\n{spec['rows']}\n}}"
+    if read(rows).form != "SELECT":
+        raise problem("paging index rows do not read as a query's WHERE pattern")
+    return Listing(name, rows, key, tuple(found))
 
 
 def parse_query_file(path: Path) -> CannedQuery:
@@ -275,9 +330,16 @@ def parse_query_file(path: Path) -> CannedQuery:
                 raise problem(f"paging key '{name}' is not a variable of the query")
             if kind not in KEY_TYPES:
                 raise problem(f"paging key '{name}' has type '{kind}'; key types: {', '.join(KEY_TYPES)}")
+        orders = {str(k.get("name", "")): str(k.get("order", "asc")) for k in key}
+        if set(orders.values()) - {"asc", "desc"}:
+            raise problem("a paging key's order is asc (the default) or desc")
         if read(text).where_group is None:
             raise problem("a paged query needs a WHERE clause (its key filter goes into it)")
-        paging = Paging(pairs)
+        descending = frozenset(name for name, order in orders.items() if order == "desc")
+        paging = Paging(pairs, descending=descending)
+        if spec.get("index") is not None:
+            listing = _listing(path.stem, text, paging, spec["index"], parameters, problem)
+            paging = replace(paging, listing=listing)
     text_search = None
     if meta.get("text_index"):
         spec = meta["text_index"]
@@ -308,6 +370,11 @@ def parse_query_file(path: Path) -> CannedQuery:
 def load_catalog(directory: Path) -> dict[str, CannedQuery]:
     """Every canned query by name (its file name), sorted."""
     return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}
+
+
+def listings(catalog: Mapping[str, CannedQuery]) -> list[Listing]:
+    """The listing indexes the catalog's paged queries declare: what a release is built with."""
+    return [q.paging.listing for q in catalog.values() if q.paging is not None and q.paging.listing]
 
 
 def markdown_table(catalog: dict[str, CannedQuery]) -> str:

@@ -41,7 +41,9 @@ from minsheng.core.terms import solutions
 from minsheng.query import guard, negotiation
 from minsheng.query.catalog import CannedQuery, bind_rows
 from minsheng.query.negotiation import HTML_CARRIER, Format, Kind
-from minsheng.query.paging import outer_limit
+from minsheng.query.paging import after_variable, outer_limit
+from minsheng.release import listings
+from minsheng.release.listings import PageLookup
 from minsheng.release.textindex import TextSearch, search
 from minsheng.stores.base import Dataset, QueryResults, Store, Term
 
@@ -71,6 +73,10 @@ class QueryRequest:
     page_size: int = 0
     page_key: tuple[str, ...] = ()
     text_search: TextSearch | None = None  # a keyword looked up in the text index, its hits joined
+    # A page of a query with a listing index: its rows looked up there and `listing_text` joined from them;
+    # `text` is what runs when the release has no such index.
+    listing: PageLookup | None = None
+    listing_text: str = ""
 
     @property
     def bound_iris(self) -> dict[str, str]:
@@ -129,7 +135,7 @@ def canned_request(
     bindings = query.bind(given, known_regions)
     # A page at most the cut less one: its extra row must fit under the engine's LIMIT, which Virtuoso caps
     # at 10,000 sorted rows (MaxSortedTopRows).
-    page = query.page(given, max_rows - 1)
+    page = query.page(given, max_rows - 1, bindings)
     # A text search is paged by the index (its hits); other paged queries by the rows' key.
     by_rows = page.search is None and query.paging is not None
     return QueryRequest(
@@ -138,6 +144,8 @@ def canned_request(
         page_size=page.size if by_rows else 0,
         page_key=query.paging.names if by_rows and query.paging else (),
         text_search=page.search,
+        listing=page.listing,
+        listing_text=query.text if page.listing is not None else "",
     )
 
 
@@ -406,6 +414,24 @@ def _serialise_triples(
         triples, truncated = triples[: int(len(triples) * max_bytes / len(body) * 0.95)], True
 
 
+def _listed_page(
+    store: Store, request: QueryRequest, substitutions: dict[pyoxigraph.Variable, Term]
+) -> tuple[str, dict[pyoxigraph.Variable, Term]]:
+    """A page's text joined from its rows in the listing index (one more than the page, which says
+    whether a next page exists), and the substitutions without the `after` key, which the index applied;
+    the slower text as it was when the release has no index of this listing."""
+    wanted = request.listing
+    assert wanted is not None
+    found = listings.page(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
+    if found is None:
+        return request.text, substitutions
+    positions = [i for i, column in enumerate(wanted.listing.key) if column.type == "iri"]
+    rows = [[pyoxigraph.NamedNode(row[i]) for i in positions] for row in found]
+    text = bind_rows(request.listing_text, wanted.listing.binds, rows)
+    after = {after_variable(column.name) for column in wanted.listing.key}
+    return text, {v: t for v, t in substitutions.items() if v.value not in after}
+
+
 def run_job(store: Store, job: Job) -> Outcome:
     """Check, execute and serialise one query. Every failure becomes an error outcome: nothing a client
     sends may end the process that runs it (a MemoryError at the ceiling is reported, then it goes)."""
@@ -421,7 +447,9 @@ def run_job(store: Store, job: Job) -> Outcome:
             hits = search(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
             if len(hits) > wanted.limit:
                 hits, next_key = hits[: wanted.limit], (hits[wanted.limit - 1],)
-            text = bind_rows(text, wanted.variable, [pyoxigraph.NamedNode(hit) for hit in hits])
+            text = bind_rows(text, [wanted.variable], [[pyoxigraph.NamedNode(hit)] for hit in hits])
+        elif request.listing is not None:
+            text, substitutions = _listed_page(store, request, substitutions)
         # The row cut is the engine's: a SELECT gets an outer LIMIT of one row over it (or its page's).
         # A remote engine may sort no more rows than the cut (Virtuoso: 10,000), so there the cut is a LIMIT
         # of the cut itself, and an answer that reaches it is said to be cut (exactly that many included).

@@ -21,27 +21,38 @@ from functools import lru_cache
 
 from minsheng.core.errors import ParameterError
 from minsheng.core.sparql_text import Token, read, tokens
+from minsheng.release.listings import Listing
 from minsheng.stores.base import Term
 
 LIMIT, AFTER = "limit", "after"  # the request parameters of a paged query
 DEFAULT_SIZE = 100
-KEY_TYPES = ("iri", "string", "date", "year", "integer", "decimal")
+# "text": a string compared by its text whatever its language tag (a label), as ORDER BY sorts the labels
+# of one language.
+KEY_TYPES = ("iri", "string", "text", "date", "year", "integer", "decimal")
 _OPENERS, _CLOSERS = "{([", "})]"
 
 
 @dataclass(frozen=True)
 class Paging:
-    """A paged query's ORDER BY key: (variable, type) in sort order, every one bound in every row."""
+    """A paged query's ORDER BY key: (variable, type) in sort order, every one bound in every row; the
+    variables in `descending` are sorted DESC. `listing`: its rows in the release's listing index."""
 
     key: tuple[tuple[str, str], ...]
     size: int = DEFAULT_SIZE
+    descending: frozenset[str] = frozenset()
+    listing: Listing | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.key)
 
     def after_variable(self, name: str) -> str:
-        return f"after_{name}"
+        return after_variable(name)
+
+
+def after_variable(name: str) -> str:
+    """The variable an `after` key's part is bound to."""
+    return f"after_{name}"
 
 
 def cursor(values: Sequence[str]) -> str:
@@ -82,7 +93,7 @@ def parse_after(raw: str, paging: Paging) -> tuple[tuple[str, Term], ...]:
         )
     bound = []
     for (name, kind), value in zip(paging.key, values, strict=True):
-        term = Parameter(f"{AFTER} ({name})", kind).parse(value)
+        term = Parameter(f"{AFTER} ({name})", "string" if kind == "text" else kind).parse(value)
         bound.append((paging.after_variable(name), term))
     return tuple(bound)
 
@@ -90,13 +101,16 @@ def parse_after(raw: str, paging: Paging) -> tuple[tuple[str, Term], ...]:
 def _key_filter(paging: Paging) -> str:
     """Rows strictly after the bound key in ORDER BY order (lexicographic over the key's parts).
 
-    IRIs compare by their text (SPARQL orders IRIs so, but defines no `>` on them); the other key types
-    compare as typed values, which is also how ORDER BY sorts them."""
+    IRIs compare by their text (SPARQL orders IRIs so, but defines no `>` on them), and so do labels
+    (`text`: a language-tagged literal has no `>` with the plain string of an `after` key); the other key
+    types compare as typed values, which is also how ORDER BY sorts them."""
 
     def part(name: str, kind: str, op: str) -> str:
         after = f"?{paging.after_variable(name)}"
-        if kind == "iri" and op == ">":
-            return f"STR(?{name}) > STR({after})"
+        if op == ">" and name in paging.descending:
+            op = "<"
+        if kind == "text" or (kind == "iri" and op != "="):
+            return f"STR(?{name}) {op} STR({after})"
         return f"?{name} {op} {after}"
 
     expression = part(*paging.key[-1], ">")

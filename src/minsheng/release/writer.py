@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -28,13 +29,14 @@ from minsheng import __version__
 from minsheng.core.config import Settings
 from minsheng.core.files import replace_directory
 from minsheng.core.namespaces import BASE, DATA, GRAPH, PREFIXES, QB
-from minsheng.release import textindex
+from minsheng.release import listings, textindex
 from minsheng.release.export import (
     citations_csv,
     jsonld_context,
     observations_csv,
     observations_metadata,
 )
+from minsheng.release.listings import Listing
 from minsheng.release.manifest import (
     CITATIONS_CSV,
     COMPRESSED,
@@ -295,8 +297,8 @@ def _linksets(dataset: Dataset, void: Graph, root: URIRef, base: str) -> None:
             void.add((linkset, VOID.linkPredicate, predicate))
 
 
-def write_release(dataset: Dataset, settings: Settings) -> Manifest:
-    """Write dist/ atomically and return the manifest."""
+def write_release(dataset: Dataset, settings: Settings, indexed: Sequence[Listing] = ()) -> Manifest:
+    """Write dist/ atomically and return the manifest; `indexed`: the canned queries' listing indexes."""
     context = jsonld_context(dataset.graph(GRAPH["ontology"]))
     files = serialise(dataset, json.loads(context)["@context"])
     for name, dump_name in COMPRESSED.items():
@@ -310,6 +312,7 @@ def write_release(dataset: Dataset, settings: Settings) -> Manifest:
     files[OBSERVATIONS_METADATA] = observations_metadata()
     files[CONTEXT] = context
     files[textindex.INDEX] = textindex.index_bytes(files["minsheng.nq"])
+    files[listings.INDEX] = listings.index_bytes(files["minsheng.nq"], indexed)
     for text in sorted((settings.data_dir / "sources").glob("*.txt")):
         files[f"sources/{text.name}"] = text.read_bytes()
     # The release id covers every file: any change (data, description, texts) is a new release, new ETags.

@@ -1,0 +1,221 @@
+"""The release's listing index: every row a paged list query can answer, by its parameters and its key.
+
+A page of a list must cost what its rows cost, whatever the size of the release. No SPARQL engine here
+orders by literal values from an index (Oxigraph's indexes hold term ids, Virtuoso sorts what it found), so
+a page asked of the engine costs the join and the sort of every matching row. `listings.sqlite` in the
+release holds, for each canned query that declares an index (`paging: {index: …}` in its header), a table
+of its rows' key and of the values its parameters select on, computed once with the release by the query's
+own `rows` pattern. A page is then an SQLite range scan on one B-tree index (the parameters' columns, then
+the key's, in the key's order), stopped after limit + 1 rows; the query joins from the page's row IRIs as
+a VALUES block, as `search` joins from its text-index hits, on any store.
+
+A table is stamped with the digest of the declaration it was built from. A release built before a query's
+declaration changed has no table of that digest, and that query is answered the slower way (the key filter
+in the SPARQL itself), never wrongly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph
+
+INDEX = "listings.sqlite"
+COMPARISONS = ("=", "<", "<=", ">", ">=")
+# How a key or parameter value is held: SQLite compares TEXT by its UTF-8 bytes, which is code-point
+# order, the order SPARQL's ORDER BY gives plain strings, IRIs (by their text) and ISO dates.
+_AFFINITY = {"integer": "INTEGER", "decimal": "REAL"}
+
+
+Held = str | int | float  # a value as a table holds it
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a listing: a variable of the rows pattern and its key type (paging.KEY_TYPES)."""
+
+    name: str
+    type: str
+    descending: bool = False
+
+    def held(self, lexical: str) -> Held:
+        """A value as the table holds it."""
+        if self.type == "integer":
+            return int(lexical)
+        if self.type == "decimal":
+            return float(lexical)
+        return lexical
+
+
+@dataclass(frozen=True)
+class Match:
+    """A parameter that selects rows: the rows whose `column` compares so with the parameter's value."""
+
+    parameter: str
+    column: Column
+    compare: str = "="
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A paged query's index declaration: its rows pattern (a SELECT's text), its key, its matches."""
+
+    query: str  # the canned query's name; its table
+    rows: str
+    key: tuple[Column, ...]
+    matches: tuple[Match, ...]
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The key's columns, then the matched columns that are not part of the key."""
+        named = {c.name for c in self.key}
+        extra = {m.column.name: m.column for m in self.matches if m.column.name not in named}
+        return self.key + tuple(extra.values())
+
+    @property
+    def digest(self) -> str:
+        parts = [self.rows, *(f"{c.name} {c.type} {c.descending}" for c in self.key)]
+        parts += [f"{m.parameter} {m.column.name} {m.column.type} {m.compare}" for m in self.matches]
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def binds(self) -> tuple[str, ...]:
+        """The key's IRI variables: what a page's rows are joined from (IRIs are exact terms; literal key
+        values would need their datatype and language)."""
+        return tuple(c.name for c in self.key if c.type == "iri")
+
+
+@dataclass(frozen=True)
+class PageLookup:
+    """One page wanted of a listing (part of a request, so plain values): the parameters' values by
+    column, the key of the last row of the page before (empty: the first page) and the rows wanted."""
+
+    listing: Listing
+    values: tuple[tuple[str, str], ...]  # (parameter, lexical value) of the bound matching parameters
+    after: tuple[str, ...]
+    limit: int
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _table(listing: Listing) -> str:
+    return _quoted(f"{listing.query} {listing.digest}")
+
+
+def _order(listing: Listing) -> str:
+    return ", ".join(_quoted(c.name) + (" DESC" if c.descending else "") for c in listing.key)
+
+
+def _write_table(connection: sqlite3.Connection, listing: Listing, rows: Iterable[Sequence[Held]]) -> None:
+    columns = listing.columns
+    table = _table(listing)
+    names = ", ".join(f"{_quoted(c.name)} {_AFFINITY.get(c.type, 'TEXT')}" for c in columns)
+    connection.execute(f"CREATE TABLE {table} ({names})")
+    places = ", ".join("?" for _ in columns)
+    connection.executemany(f"INSERT INTO {table} VALUES ({places})", rows)
+    # Equality matches first, then the key in its order: each page is one range of this index.
+    equal = [m.column.name for m in listing.matches if m.compare == "="]
+    indexed = [*dict.fromkeys(equal), *(c.name for c in listing.key if c.name not in equal)]
+    ordered = ", ".join(_quoted(n) + (" DESC" if _column(listing, n).descending else "") for n in indexed)
+    connection.execute(f"CREATE INDEX {_quoted(listing.query + ' by key')} ON {table} ({ordered})")
+
+
+def _column(listing: Listing, name: str) -> Column:
+    return next(c for c in listing.columns if c.name == name)
+
+
+def rows_of(store: pyoxigraph.Store, listing: Listing) -> list[tuple[Held, ...]]:
+    """The listing's rows in the store: every solution of its rows pattern, its columns' values (a row
+    missing a column is left out: the key is bound in every row of a paged answer)."""
+    columns = listing.columns
+    found: set[tuple[Held, ...]] = set()
+    answer = store.query(listing.rows, use_default_graph_as_union=True)
+    assert isinstance(answer, pyoxigraph.QuerySolutions)
+    for solution in answer:
+        terms = [solution[c.name] for c in columns]
+        if any(t is None or isinstance(t, pyoxigraph.Triple) for t in terms):
+            continue
+        found.add(tuple(c.held(t.value) for c, t in zip(columns, terms, strict=True)))
+    return sorted(found, key=repr)
+
+
+def index_bytes(nquads: Path | bytes, listings: Sequence[Listing]) -> bytes:
+    """The index file of a release's N-Quads (a file, or its bytes), for these listings."""
+    store = pyoxigraph.Store()
+    if isinstance(nquads, Path):
+        store.bulk_load(path=str(nquads), format=pyoxigraph.RdfFormat.N_QUADS)
+    else:
+        store.bulk_load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / INDEX
+        connection = sqlite3.connect(path)
+        try:
+            connection.executescript("PRAGMA journal_mode = OFF; PRAGMA page_size = 4096;")
+            for listing in sorted(listings, key=lambda one: one.query):
+                _write_table(connection, listing, rows_of(store, listing))
+            connection.commit()
+            connection.execute("VACUUM")
+        finally:
+            connection.close()
+        return path.read_bytes()
+
+
+def _after(listing: Listing, after: Sequence[str]) -> tuple[str, list[Held]]:
+    """Rows strictly after the key, in the key's order. A key in one direction is one row-value
+    comparison, which SQLite seeks in its index; a key in both is spelt out, led by a bound on its first
+    part so that it still seeks."""
+    values = [c.held(v) for c, v in zip(listing.key, after, strict=True)]
+    names = [_quoted(c.name) for c in listing.key]
+    directions = {c.descending for c in listing.key}
+    if len(directions) == 1:
+        beyond = "<" if directions.pop() else ">"
+        places = ", ".join("?" for _ in values)
+        return f"({', '.join(names)}) {beyond} ({places})", values
+    expression, arguments = "", list[Held]()
+    for name, column, value in reversed(list(zip(names, listing.key, values, strict=True))):
+        beyond = f"{name} {'<' if column.descending else '>'} ?"
+        expression = f"{beyond} OR ({name} = ? AND ({expression}))" if expression else beyond
+        arguments = [value, value, *arguments] if arguments else [value]
+    first = f"{names[0]} {'<=' if listing.key[0].descending else '>='} ?"
+    return f"({first} AND ({expression}))", [values[0], *arguments]
+
+
+def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
+    """Up to `limit` rows' key values after `after`, in key order, where the parameters match; None if
+    the release has no index of this listing as declared (the caller pages the slower way)."""
+    path = Path(dist_dir, INDEX)
+    if not path.exists():
+        return None
+    listing = wanted.listing
+    given = dict(wanted.values)
+    conditions, arguments = list[str](), list[Held]()
+    for match in listing.matches:
+        if match.parameter in given:  # an optional parameter left out selects nothing away
+            conditions.append(f"{_quoted(match.column.name)} {match.compare} ?")
+            arguments.append(match.column.held(given[match.parameter]))
+    if wanted.after:
+        expression, values = _after(listing, wanted.after)
+        conditions.append(expression)
+        arguments.extend(values)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    keys = ", ".join(_quoted(c.name) for c in listing.key)
+    statement = f"SELECT {keys} FROM {_table(listing)}{where} ORDER BY {_order(listing)} LIMIT ?"
+    # Opened per page (0.1 ms): read-only and immutable, so no locks, and safe after a fork.
+    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    try:
+        try:
+            found = connection.execute(statement, [*arguments, wanted.limit]).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+    finally:
+        connection.close()
+    return [tuple(str(value) for value in row) for row in found]
