@@ -3,6 +3,8 @@ order, without OFFSET; the row cut is the engine's LIMIT and rows are counted on
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -47,8 +49,12 @@ def test_pages_together_are_the_whole_answer(name: str, client) -> None:
     parameters = {k: str(v) for k, v in (query.example.get("parameters") or {}).items()}
     whole = client.get(f"/queries/{name}.json", query_string={**parameters, "limit": "9999"})
     everything = _rows(whole)
+    if len(everything) < 2:  # an example narrower than two pages of one row: the defaults, then
+        parameters = {}
+        whole = client.get(f"/queries/{name}.json", query_string={"limit": "9999"})
+        everything = _rows(whole)
     assert _next(whole) is None
-    assert len(everything) >= 3, f"{name}: too few rows to page"
+    assert len(everything) >= 2, f"{name}: too few rows to page"
     size = max(1, len(everything) // 3)  # three or four pages
     pages, asked = [], {**parameters, "limit": str(size)}
     while asked is not None:
@@ -179,7 +185,8 @@ def test_a_json_page_and_a_csv_page_agree(name: str, client) -> None:
     as_csv = client.get(f"/queries/{name}.csv", query_string=asked)
     assert as_csv.status_code == 200
     rows = _rows(as_json)
-    assert len(rows) == len(as_csv.get_data(as_text=True).splitlines()) - 1
+    # Parsed as CSV: a quoted field may hold line breaks (a source quote's suffix does).
+    assert len(rows) == len(list(csv.reader(io.StringIO(as_csv.get_data(as_text=True))))) - 1
     assert _next(as_json) == _next(as_csv)
     if _next(as_json) is not None:
         key = json.loads(_next(as_json)["after"])
@@ -241,9 +248,18 @@ def test_the_figure_lists_have_a_listing_index() -> None:
     assert {"figures-as-of", "figures-in-year", "figures-by-topic"} <= set(INDEXED)
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
+def _cases(query) -> list[dict[str, str]]:
+    """The example's parameters in each language, and each value of every other enum parameter."""
+    example = {k: str(v) for k, v in (query.example.get("parameters") or {}).items() if k != "limit"}
+    cases = [{**example, "lang": lang} for lang in ("zh", "en")]
+    for parameter in query.parameters:
+        if parameter.type == "enum" and parameter.name != "lang":
+            cases += [{**example, parameter.name: value} for value in parameter.values]
+    return cases
+
+
 @pytest.mark.parametrize("name", list(INDEXED))
-def test_indexed_pages_are_the_pages_of_the_query_itself(name: str, lang: str, release_dir, tmp_path) -> None:
+def test_indexed_pages_are_the_pages_of_the_query_itself(name: str, release_dir, tmp_path) -> None:
     """A page read from the listing index has the rows the query's own key filter gives: the index's rows
     pattern and the query agree (a release without the index answers the slower way)."""
     from minsheng.release.listings import INDEX
@@ -254,8 +270,9 @@ def test_indexed_pages_are_the_pages_of_the_query_itself(name: str, lang: str, r
     assert (release_dir / INDEX).exists()
     unindexed = EmbeddedStore(indexed.store, indexed.manifest, tmp_path)  # no index file there
     query = INDEXED[name]
-    given = {k: str(v) for k, v in (query.example.get("parameters") or {}).items() if k != "limit"}
-    given["lang"] = lang
-    expected = _pages(unindexed, query, given, 9_999)
-    assert expected, f"{name} ({lang}): no rows to compare"
-    assert _pages(indexed, query, given, max(1, len(expected) // 3)) == expected
+    compared = 0
+    for given in _cases(query):
+        expected = _pages(unindexed, query, given, 9_999)
+        assert _pages(indexed, query, given, max(1, len(expected) // 3)) == expected, given
+        compared += len(expected)
+    assert compared, f"{name}: no rows to compare"

@@ -210,9 +210,10 @@ class Page:
     listing: PageLookup | None = None
 
 
-def bind_rows(text: str, variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> str:
-    """The query joined from a VALUES block of many rows (text-index hits, a listing's page), at the start
-    of its WHERE group; no rows, no solutions."""
+def bind_rows(text: str, variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
+    """The query joined from a VALUES block of many rows (text-index hits, a listing's page: terms, or
+    their N-Triples text as a release index holds it), at the start of its WHERE group; no rows, no
+    solutions."""
     reading = read(text)
     start, text = reading.where_group, reading.text
     if start is None:
@@ -252,8 +253,6 @@ def _listing(
         raise problem("paging index match is a list of {parameter, column, compare}")
     by_name = {p.name: p for p in parameters}
     key = tuple(Column(n, t, n in paging.descending) for n, t in paging.key)
-    if not any(column.type == "iri" for column in key):
-        raise problem("an indexed page is joined from its key's IRIs: the key needs an IRI part")
     found = []
     for match in matches:
         parameter, column = str(match.get("parameter", "")), str(match.get("column", ""))

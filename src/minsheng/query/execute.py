@@ -425,9 +425,8 @@ def _listed_page(
     found = listings.page(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
     if found is None:
         return request.text, substitutions
-    positions = [i for i, column in enumerate(wanted.listing.key) if column.type == "iri"]
-    rows = [[pyoxigraph.NamedNode(row[i]) for i in positions] for row in found]
-    text = bind_rows(request.listing_text, wanted.listing.binds, rows)
+    # The terms as the release's own index wrote them (N-Triples): never a client's text.
+    text = bind_rows(request.listing_text, wanted.listing.binds, found)
     after = {after_variable(column.name) for column in wanted.listing.key}
     return text, {v: t for v, t in substitutions.items() if v.value not in after}
 

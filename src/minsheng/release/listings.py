@@ -32,7 +32,7 @@ COMPARISONS = ("=", "<", "<=", ">", ">=")
 _AFFINITY = {"integer": "INTEGER", "decimal": "REAL"}
 
 
-Held = str | int | float  # a value as a table holds it
+Held = str | int | float | None  # a value as a table holds it (None: an unbound matched column)
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,9 @@ class Listing:
 
     @property
     def binds(self) -> tuple[str, ...]:
-        """The key's IRI variables: what a page's rows are joined from (IRIs are exact terms; literal key
-        values would need their datatype and language)."""
-        return tuple(c.name for c in self.key if c.type == "iri")
+        """The variables a page's rows are joined from: the key's, each bound to the term the release
+        holds (its N-Triples text, datatype and language included, kept in the table beside its value)."""
+        return tuple(c.name for c in self.key)
 
 
 @dataclass(frozen=True)
@@ -113,12 +113,16 @@ def _order(listing: Listing) -> str:
     return ", ".join(_quoted(c.name) + (" DESC" if c.descending else "") for c in listing.key)
 
 
+def _term_column(column: Column) -> str:
+    return _quoted(f"{column.name} term")
+
+
 def _write_table(connection: sqlite3.Connection, listing: Listing, rows: Iterable[Sequence[Held]]) -> None:
-    columns = listing.columns
     table = _table(listing)
-    names = ", ".join(f"{_quoted(c.name)} {_AFFINITY.get(c.type, 'TEXT')}" for c in columns)
-    connection.execute(f"CREATE TABLE {table} ({names})")
-    places = ", ".join("?" for _ in columns)
+    names = [f"{_quoted(c.name)} {_AFFINITY.get(c.type, 'TEXT')}" for c in listing.columns]
+    names += [f"{_term_column(c)} TEXT" for c in listing.key]
+    connection.execute(f"CREATE TABLE {table} ({', '.join(names)})")
+    places = ", ".join("?" for _ in names)
     connection.executemany(f"INSERT INTO {table} VALUES ({places})", rows)
     # Equality matches first, then the key in its order: each page is one range of this index.
     equal = [m.column.name for m in listing.matches if m.compare == "="]
@@ -133,16 +137,19 @@ def _column(listing: Listing, name: str) -> Column:
 
 def rows_of(store: pyoxigraph.Store, listing: Listing) -> list[tuple[Held, ...]]:
     """The listing's rows in the store: every solution of its rows pattern, its columns' values (a row
-    missing a column is left out: the key is bound in every row of a paged answer)."""
+    missing a key column is left out: the key is bound in every row of a paged answer)."""
     columns = listing.columns
     found: set[tuple[Held, ...]] = set()
     answer = store.query(listing.rows, use_default_graph_as_union=True)
     assert isinstance(answer, pyoxigraph.QuerySolutions)
+    keyed = len(listing.key)
     for solution in answer:
         terms = [solution[c.name] for c in columns]
-        if any(t is None or isinstance(t, pyoxigraph.Triple) for t in terms):
+        if any(t is None for t in terms[:keyed]) or any(isinstance(t, pyoxigraph.Triple) for t in terms):
             continue
-        found.add(tuple(c.held(t.value) for c, t in zip(columns, terms, strict=True)))
+        # A matched column may be unbound (an OPTIONAL of the pattern): NULL equals no parameter value.
+        values = [None if t is None else c.held(t.value) for c, t in zip(columns, terms, strict=True)]
+        found.add((*values, *(str(t) for t in terms[:keyed])))
     return sorted(found, key=repr)
 
 
@@ -188,8 +195,9 @@ def _after(listing: Listing, after: Sequence[str]) -> tuple[str, list[Held]]:
 
 
 def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
-    """Up to `limit` rows' key values after `after`, in key order, where the parameters match; None if
-    the release has no index of this listing as declared (the caller pages the slower way)."""
+    """Up to `limit` rows' key terms (N-Triples text) after `after`, in key order, where the parameters
+    match; None if the release has no index of this listing as declared (the caller pages the slower
+    way)."""
     path = Path(dist_dir, INDEX)
     if not path.exists():
         return None
@@ -205,8 +213,10 @@ def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
         conditions.append(expression)
         arguments.extend(values)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    keys = ", ".join(_quoted(c.name) for c in listing.key)
-    statement = f"SELECT {keys} FROM {_table(listing)}{where} ORDER BY {_order(listing)} LIMIT ?"
+    keys = ", ".join([_quoted(c.name) for c in listing.key] + [_term_column(c) for c in listing.key])
+    # DISTINCT: a row of the pattern for each value of a matched column (a thing in two regions) is one
+    # row of the answer when no parameter selects on that column.
+    statement = f"SELECT DISTINCT {keys} FROM {_table(listing)}{where} ORDER BY {_order(listing)} LIMIT ?"
     # Opened per page (0.1 ms): read-only and immutable, so no locks, and safe after a fork.
     connection = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
     try:
@@ -218,4 +228,5 @@ def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
             raise
     finally:
         connection.close()
-    return [tuple(str(value) for value in row) for row in found]
+    keyed = len(listing.key)
+    return [tuple(str(term) for term in row[keyed:]) for row in found]
