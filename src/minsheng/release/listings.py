@@ -124,11 +124,17 @@ def _write_table(connection: sqlite3.Connection, listing: Listing, rows: Iterabl
     connection.execute(f"CREATE TABLE {table} ({', '.join(names)})")
     places = ", ".join("?" for _ in names)
     connection.executemany(f"INSERT INTO {table} VALUES ({places})", rows)
-    # Equality matches first, then the key in its order: each page is one range of this index.
-    equal = [m.column.name for m in listing.matches if m.compare == "="]
-    indexed = [*dict.fromkeys(equal), *(c.name for c in listing.key if c.name not in equal)]
-    ordered = ", ".join(_quoted(n) + (" DESC" if _column(listing, n).descending else "") for n in indexed)
-    connection.execute(f"CREATE INDEX {_quoted(listing.query + ' by key')} ON {table} ({ordered})")
+    # Equality matches first, then the key in its order: a page is one range of such an index. Every
+    # equality match together (each parameter given), each alone (a query whose parameters are optional,
+    # given one at a time) and none (given none): SQLite picks the index that fits the page asked for.
+    equal = list(dict.fromkeys(m.column.name for m in listing.matches if m.compare == "="))
+    leads = [equal, *([name] for name in equal if len(equal) > 1), []]
+    for number, lead in enumerate(leads):
+        indexed = [*lead, *(c.name for c in listing.key if c.name not in lead)]
+        ordered = ", ".join(_quoted(n) + (" DESC" if _column(listing, n).descending else "") for n in indexed)
+        connection.execute(
+            f"CREATE INDEX {_quoted(f'{listing.query} by key {number}')} ON {table} ({ordered})"
+        )
 
 
 def _column(listing: Listing, name: str) -> Column:
