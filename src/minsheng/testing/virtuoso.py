@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +57,9 @@ def configured(
     the bulk loader allowed to read `allowed`, and `buffers` (None: Debian's). Each rewrite must find its
     line: an ini whose lines moved would otherwise start a server on the default ports and database."""
 
-    def rewrite(pattern: str, replacement: str, text: str) -> str:
-        changed, count = re.subn(pattern, replacement, text, count=1)
+    def rewrite(pattern: str, line: Callable[[re.Match[str]], str], text: str) -> str:
+        # The new line from a function, so that no character of a path is read as a group reference.
+        changed, count = re.subn(pattern, line, text, count=1)
         if count != 1:
             raise VirtuosoFailed(f"{INI} has no line matching {pattern!r}: cannot make a scratch server")
         return changed
@@ -66,14 +67,20 @@ def configured(
     if DEBIAN_DATABASE not in ini:
         raise VirtuosoFailed(f"{INI} does not keep its database in {DEBIAN_DATABASE}")
     text = ini.replace(DEBIAN_DATABASE, str(folder))
-    text = rewrite(r"(?m)^ServerPort\s*=\s*1111\s*$", f"ServerPort = 127.0.0.1:{isql_port}", text)
-    text = rewrite(r"(?m)^ServerPort\s*=\s*8890\s*$", f"ServerPort = 127.0.0.1:{http_port}", text)
-    readable = ", ".join(str(p.resolve()) for p in allowed)
-    text = rewrite(r"(?m)^DirsAllowed\s*=\s*(.*)$", rf"DirsAllowed = \1, {readable}", text)
+    text = rewrite(
+        r"(?m)^ServerPort\s*=\s*1111[ \t]*$", lambda _: f"ServerPort = 127.0.0.1:{isql_port}", text
+    )
+    text = rewrite(
+        r"(?m)^ServerPort\s*=\s*8890[ \t]*$", lambda _: f"ServerPort = 127.0.0.1:{http_port}", text
+    )
+    readable = "".join(f", {p.resolve()}" for p in allowed)
+    text = rewrite(r"(?m)^DirsAllowed\s*=\s*(.*)$", lambda found: f"DirsAllowed = {found[1]}{readable}", text)
     if buffers is not None:
         # Dirty pages may take three quarters of the buffers: a bulk load writes most of what it reads.
-        text = rewrite(r"(?m)^NumberOfBuffers\s*=.*$", f"NumberOfBuffers = {buffers}", text)
-        text = rewrite(r"(?m)^MaxDirtyBuffers\s*=.*$", f"MaxDirtyBuffers = {buffers * 3 // 4}", text)
+        text = rewrite(r"(?m)^NumberOfBuffers\s*=.*$", lambda _: f"NumberOfBuffers = {buffers}", text)
+        text = rewrite(
+            r"(?m)^MaxDirtyBuffers\s*=.*$", lambda _: f"MaxDirtyBuffers = {buffers * 3 // 4}", text
+        )
     return text
 
 
