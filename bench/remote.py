@@ -20,7 +20,7 @@ blank nodes unnamed; rows in the order the query's ORDER BY defines, which leave
 equal sort keys to the engine). Also timed: Virtuoso's bulk load, and the start check of the remote store
 (one count per graph against the manifest, and the group's).
 
-    .venv/bin/python bench/remote.py                          # 1M quads: about 10 minutes
+    .venv/bin/python bench/remote.py                          # 1M quads: about 15 minutes
     .venv/bin/python bench/remote.py --sizes 1000000,10000000 # and 10M: generation and load add ~30 minutes
 """
 
