@@ -89,7 +89,7 @@ bench: build
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)
 	@command -v virtuoso-t >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq --no-install-recommends virtuoso-opensource
-	@echo "==> the remote store: every canned query on Virtuoso against the embedded store (bench/remote.py, ~5 min)"
+	@echo "==> the remote store: every canned query on Virtuoso against the embedded store, answers compared (bench/remote.py, ~15 min)"
 	$(PY) bench/remote.py $(REMOTE_BENCH_ARGS)
 
 yasgui:

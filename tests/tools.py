@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -21,7 +22,11 @@ def require(path_or_name: str | Path, how: str) -> str:
     found = str(path_or_name) if Path(path_or_name).is_file() else shutil.which(str(path_or_name))
     if found:
         return found
-    message = f"{path_or_name} is not installed: {how}"
+    missing(f"{path_or_name} is not installed: {how}")
+
+
+def missing(message: str) -> NoReturn:
+    """A missing tool: a failure under make test, a skip otherwise."""
     if os.environ.get("MINSHENG_REQUIRE_TOOLS") == "1":
         pytest.fail(message)
     pytest.skip(message)
