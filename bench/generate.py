@@ -130,11 +130,15 @@ def _classes(graph: Graph) -> Counter[URIRef]:
     return Counter(cls for _, cls in set(graph.subject_objects(RDF.type)) if isinstance(cls, URIRef))
 
 
-def _renamed(value: Identifier, code: str, year: int) -> Identifier:
-    """A counted IRI of the template as the copy for (code, year) names it (copy_lines' renaming)."""
+CODE = "@@CODE@@"  # a copy's region code, put in after the renaming: copies of one year differ by it alone
+
+
+def _renamed(value: Identifier, year: int) -> Identifier:
+    """A counted IRI of the template as the copies of `year` name it (copy_lines' renaming), with CODE where
+    each copy puts its region code."""
     if not isinstance(value, URIRef):
         return value
-    return URIRef(copy_lines([f"<{value}>"], code, year)[0][1:-1])
+    return URIRef(copy_lines([f"<{value}>"], CODE, year)[0][1:-1])
 
 
 def _nquad(triple: tuple[Identifier, Identifier, Identifier], graph: URIRef) -> str:
@@ -147,10 +151,24 @@ def summary_lines(real: Dataset, template: Dataset, copies: list[tuple[str, int]
     copy renames them (a copy is the template with its IRIs renamed, so it has the template's counts)."""
     counts: Counter[CountKey] = figure_counts(real)
     per_copy = figure_counts(template)
+    # Renamed once per year (the regular expressions of copy_lines are what a 10M release would spend its
+    # time on), the region code replaced per copy.
+    per_year = {
+        year: [
+            (
+                prop,
+                str(_renamed(value, year)),
+                None if within is None else str(_renamed(within, year)),
+                figures,
+            )
+            for (prop, value, within), figures in per_copy.items()
+        ]
+        for year in {year for _, year in copies}
+    }
     for code, year in copies:
-        for (prop, value, within), figures in per_copy.items():
-            renamed_within = None if within is None else URIRef(_renamed(within, code, year))
-            counts[(prop, _renamed(value, code, year), renamed_within)] += figures
+        for prop, value, within, figures in per_year[year]:
+            renamed_within = None if within is None else URIRef(within.replace(CODE, code))
+            counts[(prop, URIRef(value.replace(CODE, code)), renamed_within)] += figures
     return [_nquad(triple, SUMMARIES_GRAPH) for triple in summary_triples(counts)]
 
 
