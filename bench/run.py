@@ -21,6 +21,7 @@ within this run; the test suite asserts none of them.
 
     .venv/bin/python bench/run.py                          # 100k, 1M and 10M quads: about 35 minutes
     .venv/bin/python bench/run.py --sizes 100000 --seconds 5
+    .venv/bin/python bench/run.py --only throughput        # (d) alone: about 4 minutes
 """
 
 from __future__ import annotations
@@ -211,10 +212,20 @@ STEPS = {"store": step_store, "load": step_load, "open": step_open, "queries": s
 # --- HTTP -------------------------------------------------------------------------------------------------
 
 
+# Where servers may listen: any free port, or the first free one of a range (`--ports`), for a machine whose
+# users each keep to a range of their own.
+PORTS: list[range] = []
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for port in PORTS[0] if PORTS else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    sys.exit(f"no free port in {PORTS[0].start}-{PORTS[0].stop - 1}")
 
 
 def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 120) -> None:
@@ -653,7 +664,18 @@ def main() -> int:
         "no validation)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--only",
+        choices=["throughput"],
+        help="run one part: throughput = (d) alone (wrk on the real release against its peers), a few minutes",
+    )
+    parser.add_argument("--ports", metavar="LOW-HIGH", help="listen on free ports of this range only")
     options = parser.parse_args()
+    if options.only == "throughput":
+        options.skip_scale = True
+    if options.ports:
+        low, high = (int(part) for part in options.ports.split("-"))
+        PORTS.append(range(low, high + 1))
     if not (ROOT / "dist" / "manifest.json").exists():
         print("build the real release first: make build", file=sys.stderr)
         return 2
