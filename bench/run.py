@@ -667,7 +667,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         choices=["throughput"],
-        help="run one part: throughput = (d) alone (wrk on the real release against its peers), a few minutes",
+        help="run one part: throughput = (d) alone (wrk on the real release against its peers)",
     )
     parser.add_argument("--ports", metavar="LOW-HIGH", help="listen on free ports of this range only")
     options = parser.parse_args()
