@@ -95,8 +95,8 @@ def _query_process(
 
     def work() -> None:
         # The job thread reads its jobs and sends its answers itself: handing each over to the main thread
-        # and back through queues cost two thread switches a query (measured: about a fifth of a small
-        # query's time in this process).
+        # and back through queues cost two thread switches a query (bench/request_path.py: 1.00 → 0.93 ms
+        # of CPU in the query process for an uncached canned query).
         while True:
             try:
                 job = connection.recv()
