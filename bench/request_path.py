@@ -114,6 +114,11 @@ def main() -> int:
         total = sum(v for k, v in row.items() if k != "requests/s")
         print(f"| {label} | " + " | ".join(cells) + f" | {total:.3f} |", flush=True)
 
+    with run.server(run.minsheng_server(*options.extra), "/health") as (base, process):
+        # The web layer alone: an answer from the result cache crosses no process.
+        groups = roles(psutil.Process(process.pid))
+        run.wrk(base + run.CANNED_HEAVY, 1, 32, run.SPARQL_JSON)
+        line("cached canned query", measure(base + run.CANNED_HEAVY, options.seconds, groups, run.SPARQL_JSON))
     with run.server(run.minsheng_server("--result-cache", "0", *options.extra), "/health") as (base, process):
         groups = roles(psutil.Process(process.pid))
         for label, path in urls.items():

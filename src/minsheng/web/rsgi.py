@@ -3,8 +3,9 @@
 Under granian's WSGI interface a request thread reads the body itself, so a client that announces a body and
 sends it a byte a minute holds a thread for as long as it likes (measured: 12 such sockets stalled a server
 with 4 threads). Here the body is read on granian's event loop, under a deadline and the body limit, before
-any thread is involved; the application then runs on a bounded pool of threads with the body in memory, and
-its answer is streamed back chunk by chunk (a multi-gigabyte dump never sits whole in memory).
+any thread is involved; the application then runs on a bounded pool of threads with the body in memory. An
+answer of up to 256 KB is sent in one write; a larger one is streamed back chunk by chunk (a multi-gigabyte
+dump never sits whole in memory).
 """
 
 from __future__ import annotations
