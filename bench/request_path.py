@@ -49,14 +49,6 @@ def roles(root: psutil.Process) -> dict[str, list[psutil.Process]]:
     return found
 
 
-def listening(port: int) -> psutil.Process:
-    """The process that listens on a port of 127.0.0.1."""
-    for connection in psutil.net_connections("tcp"):
-        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port and connection.pid:
-            return psutil.Process(connection.pid)
-    sys.exit(f"nothing listens on port {port}")
-
-
 def measure(url: str, seconds: int, groups: dict[str, list[psutil.Process]], accept: str) -> dict[str, float]:
     """Requests/s and CPU ms per request of each group (and of wrk) over one wrk run."""
     before = {name: sum(cpu(p) for p in processes) for name, processes in groups.items()}
@@ -117,8 +109,9 @@ def main() -> int:
     with run.server(run.minsheng_server(*options.extra), "/health") as (base, process):
         # The web layer alone: an answer from the result cache crosses no process.
         groups = roles(psutil.Process(process.pid))
-        run.wrk(base + run.CANNED_HEAVY, 1, 32, run.SPARQL_JSON)
-        line("cached canned query", measure(base + run.CANNED_HEAVY, options.seconds, groups, run.SPARQL_JSON))
+        cached = base + run.CANNED_HEAVY
+        run.wrk(cached, 1, 32, run.SPARQL_JSON)
+        line("cached canned query", measure(cached, options.seconds, groups, run.SPARQL_JSON))
     with run.server(run.minsheng_server("--result-cache", "0", *options.extra), "/health") as (base, process):
         groups = roles(psutil.Process(process.pid))
         for label, path in urls.items():
@@ -126,8 +119,8 @@ def main() -> int:
             line(label, measure(base + path, options.seconds, groups, run.SPARQL_JSON))
     if options.no_peer:
         return 0
-    with run.oxigraph_server(run.ROOT / "dist" / "minsheng.nq") as base:
-        peer = listening(int(base.rsplit(":", 1)[1]))
+    with run.oxigraph_server(run.ROOT / "dist" / "minsheng.nq") as (base, process):
+        peer = psutil.Process(process.pid)
         asked = {
             label: run.engine_text(name, given) for label, (name, given, _) in run.CANNED_UNCACHED.items()
         }
