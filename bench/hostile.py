@@ -327,7 +327,7 @@ def main() -> None:
             replaced = host_status(port).get("replaced", 0) - replaced_before
             print(
                 f"| {name} | {p50:.1f} | {p99:.1f} | {failures} / {count} | {replaced} | "
-                f"{peak[0] / 2**20:.0f} ({start_memory / 2**20:.0f}) | {listener.connections} |"
+                f"{peak / 2**20:.0f} ({start_memory / 2**20:.0f}) | {listener.connections} |"
             )
         started = time.monotonic()
         os.killpg(server.pid, signal.SIGTERM)
