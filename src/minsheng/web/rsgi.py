@@ -124,6 +124,10 @@ class RSGIApp:
             if close is not None:
                 close()
             return response[0], response[1], b"".join(chunks), None
+        except BaseException:  # the application failed while writing: it is closed all the same
+            if close is not None:
+                close()
+            raise
         return response[0], response[1], b"", _Chained(b"".join(chunks), iterator, close)
 
 
