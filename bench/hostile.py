@@ -103,9 +103,9 @@ class Probe:
 class Listener:
     """Where a fetch would go: counts every connection that reaches it."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
+        self.socket.bind(("127.0.0.1", port))
         self.socket.listen(64)
         self.socket.settimeout(0.2)
         self.port, self.connections, self.running = self.socket.getsockname()[1], 0, True
@@ -262,10 +262,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each attack phase")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the release to serve")
+    # Fixed ports where a shared machine gives each user a range of its own; 0: any free one.
+    parser.add_argument("--port", type=int, default=0, help="the server's port (default: a free one)")
+    parser.add_argument("--listener-port", type=int, default=0, help="the fetch listener's port")
     arguments = parser.parse_args()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = arguments.port
+    if not port:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     command = [
         sys.executable,
         "-m",
@@ -290,7 +295,7 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("the server did not start")
             time.sleep(0.1)
-        listener = Listener()
+        listener = Listener(arguments.listener_port)
         phases = [
             ("quiet (no attack)", lambda: time.sleep(arguments.seconds)),
             ("SERVICE/FROM/LOAD in every spelling", lambda: egress(port, arguments.seconds, listener)),
@@ -322,7 +327,7 @@ def main() -> None:
             replaced = host_status(port).get("replaced", 0) - replaced_before
             print(
                 f"| {name} | {p50:.1f} | {p99:.1f} | {failures} / {count} | {replaced} | "
-                f"{peak[0] / 2**20:.0f} ({start_memory / 2**20:.0f}) | {listener.connections} |"
+                f"{peak / 2**20:.0f} ({start_memory / 2**20:.0f}) | {listener.connections} |"
             )
         started = time.monotonic()
         os.killpg(server.pid, signal.SIGTERM)

@@ -1,4 +1,4 @@
-"""bench/run.py and bench/request_cost.py keep working: small runs print their tables and targets.
+"""bench/run.py, request_cost.py and request_path.py keep working: small runs print their tables and targets.
 
 Speed is not asserted here (bench/README.md holds the figures); this only keeps the benchmark from rotting: it
 generates a release, writes its persistent store, validates it with both engines, loads and opens it and runs
@@ -7,6 +7,7 @@ every canned query on it, as the full benchmark does at 100k, 1M and 10M quads.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,21 @@ def test_the_served_store_probe_runs_and_prints_its_memory() -> None:
     assert done.returncode == 0, done.stderr
     assert "/queries/regions: p50" in done.stdout
     assert "PSS after:" in done.stdout and "GiB over" in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench installs it)")
+def test_the_request_path_split_runs_and_prints_its_table() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "request_path.py"), "--seconds", "1", "--no-peer"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
+    rows = {cells[1].strip(): cells[2:-1] for cells in lines}
+    assert {"cached canned query", "/health", "regions", "/sparql typical"} <= set(rows)
+    # An uncached query costs the web process, the host and a query process CPU; a cached one crosses none.
+    assert all(float(cell) > 0 for cell in rows["regions"][2:5])
+    assert float(rows["cached canned query"][3]) == 0

@@ -15,6 +15,9 @@ from flask import Flask, Response, g, request
 from minsheng import __version__
 from minsheng.web.service import service
 
+# The request headers that make a GET conditional (RFC 9110 §13); Range is not offered (no Accept-Ranges).
+CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+
 
 def etag_for(release: str, path: str, media_type: str) -> str:
     key = f"{release}|{__version__}|{path}|{media_type}"
@@ -44,5 +47,9 @@ def register(app: Flask) -> None:
             path = request.full_path + "|" + (g.get("lang") or "")
             response.set_etag(etag_for(service().release.release_id, path, response.mimetype or ""))
             response.headers.setdefault("Cache-Control", f"public, max-age={settings.cache_max_age}")
-            response.make_conditional(request)
+            if any(name in request.environ for name in CONDITIONS):
+                # Only a conditional request can be answered 304 (or 412); for any other, make_conditional
+                # only wrote a Date header (granian writes its own): 8% of the web layer's time for a canned
+                # answer.
+                response.make_conditional(request)
         return response
