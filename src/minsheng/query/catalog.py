@@ -264,7 +264,8 @@ def _listing(
         if compare not in COMPARISONS:
             raise problem(f"paging index match compare '{compare}': one of {', '.join(COMPARISONS)}")
         kind = by_name[parameter].type
-        found.append(Match(parameter, Column(column, _COLUMN_TYPES.get(kind, kind)), compare))
+        always = by_name[parameter].default is not None or by_name[parameter].required
+        found.append(Match(parameter, Column(column, _COLUMN_TYPES.get(kind, kind)), compare, always))
     reading = read(text)
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in reading.prefixes.items())
     if reading.base:

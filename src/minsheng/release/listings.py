@@ -26,6 +26,7 @@ from pathlib import Path
 import pyoxigraph
 
 INDEX = "listings.sqlite"
+LAYOUT = "2"  # the tables' layout: part of every table's digest, so a file of another layout goes unused
 COMPARISONS = ("=", "<", "<=", ">", ">=")
 # How a key or parameter value is held: SQLite compares TEXT by its UTF-8 bytes, which is code-point
 # order, the order SPARQL's ORDER BY gives plain strings, IRIs (by their text) and ISO dates.
@@ -59,6 +60,7 @@ class Match:
     parameter: str
     column: Column
     compare: str = "="
+    always: bool = True  # the parameter always has a value (a default, or required): no index without it
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,10 @@ class Listing:
 
     @property
     def digest(self) -> str:
-        parts = [self.rows, *(f"{c.name} {c.type} {c.descending}" for c in self.key)]
-        parts += [f"{m.parameter} {m.column.name} {m.column.type} {m.compare}" for m in self.matches]
+        parts = [LAYOUT, self.rows, *(f"{c.name} {c.type} {c.descending}" for c in self.key)]
+        parts += [
+            f"{m.parameter} {m.column.name} {m.column.type} {m.compare} {m.always}" for m in self.matches
+        ]
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
     @property
@@ -117,19 +121,29 @@ def _term_column(column: Column) -> str:
     return _quoted(f"{column.name} term")
 
 
+def _literal_key(listing: Listing) -> list[Column]:
+    """The key's columns whose terms the table keeps beside their values: an IRI's term is its value
+    in angle brackets, a literal's needs its datatype or language as the release wrote it."""
+    return [c for c in listing.key if c.type != "iri"]
+
+
 def _write_table(connection: sqlite3.Connection, listing: Listing, rows: Iterable[Sequence[Held]]) -> None:
     table = _table(listing)
     names = [f"{_quoted(c.name)} {_AFFINITY.get(c.type, 'TEXT')}" for c in listing.columns]
-    names += [f"{_term_column(c)} TEXT" for c in listing.key]
+    names += [f"{_term_column(c)} TEXT" for c in _literal_key(listing)]
     connection.execute(f"CREATE TABLE {table} ({', '.join(names)})")
     places = ", ".join("?" for _ in names)
     connection.executemany(f"INSERT INTO {table} VALUES ({places})", rows)
-    # Equality matches first, then the key in its order: a page is one range of such an index. Every
-    # equality match together (each parameter given), each alone (a query whose parameters are optional,
-    # given one at a time) and none (given none): SQLite picks the index that fits the page asked for.
-    equal = list(dict.fromkeys(m.column.name for m in listing.matches if m.compare == "="))
-    leads = [equal, *([name] for name in equal if len(equal) > 1), []]
-    for number, lead in enumerate(leads):
+    # Equality matches first, then the key in its order: a page is one range of such an index. The
+    # parameters that always have a value lead every index; after them, every optional one together,
+    # each alone and none (a query whose optional parameters are given one at a time or not at all):
+    # SQLite picks the index that fits the page asked for.
+    always = list(dict.fromkeys(m.column.name for m in listing.matches if m.compare == "=" and m.always))
+    optional = [m.column.name for m in listing.matches if m.compare == "=" and not m.always]
+    optional = [name for name in dict.fromkeys(optional) if name not in always]
+    tails = [optional, *([name] for name in optional if len(optional) > 1), *([[]] if optional else [])]
+    for number, tail in enumerate(tails):
+        lead = [*always, *tail]
         indexed = [*lead, *(c.name for c in listing.key if c.name not in lead)]
         ordered = ", ".join(_quoted(n) + (" DESC" if _column(listing, n).descending else "") for n in indexed)
         connection.execute(
@@ -155,7 +169,8 @@ def rows_of(store: pyoxigraph.Store, listing: Listing) -> list[tuple[Held, ...]]
             continue
         # A matched column may be unbound (an OPTIONAL of the pattern): NULL equals no parameter value.
         values = [None if t is None else c.held(t.value) for c, t in zip(columns, terms, strict=True)]
-        found.add((*values, *(str(t) for t in terms[:keyed])))
+        literal = [str(t) for c, t in zip(listing.key, terms, strict=False) if c.type != "iri"]
+        found.add((*values, *literal))
     return sorted(found, key=repr)
 
 
@@ -219,7 +234,9 @@ def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
         conditions.append(expression)
         arguments.extend(values)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    keys = ", ".join([_quoted(c.name) for c in listing.key] + [_term_column(c) for c in listing.key])
+    keys = ", ".join(
+        [_quoted(c.name) for c in listing.key] + [_term_column(c) for c in _literal_key(listing)]
+    )
     # DISTINCT: a row of the pattern for each value of a matched column (a thing in two regions) is one
     # row of the answer when no parameter selects on that column.
     statement = f"SELECT DISTINCT {keys} FROM {_table(listing)}{where} ORDER BY {_order(listing)} LIMIT ?"
@@ -228,11 +245,18 @@ def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
     try:
         try:
             found = connection.execute(statement, [*arguments, wanted.limit]).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
-                return None
-            raise
+        except sqlite3.DatabaseError:  # no table of this digest (or a damaged file): the slower way
+            return None
     finally:
         connection.close()
     keyed = len(listing.key)
-    return [tuple(str(term) for term in row[keyed:]) for row in found]
+    terms = []
+    for row in found:
+        literal = iter(row[keyed:])
+        terms.append(
+            tuple(
+                f"<{v}>" if c.type == "iri" else str(next(literal))
+                for c, v in zip(listing.key, row, strict=False)
+            )
+        )
+    return terms
