@@ -89,9 +89,13 @@ class Listing:
 
     @property
     def binds(self) -> tuple[str, ...]:
-        """The variables a page's rows are joined from: the key's, each bound to the term the release
-        holds (its N-Triples text, datatype and language included, kept in the table beside its value)."""
-        return tuple(c.name for c in self.key)
+        """The variables a page's rows are joined from: the key's last IRI part, which names the row (a
+        figure, a thing's citation), and the key's parts after it, each bound to the term the release
+        holds. Not the parts before it: they follow from the row, and bound they can lead the engine to
+        join from them (a report's every figure, for each row of the page: 7 s for a page at 1M quads,
+        against 8 ms from the figures alone)."""
+        iris = [n for n, c in enumerate(self.key) if c.type == "iri"]
+        return tuple(c.name for c in self.key[iris[-1] if iris else 0 :])
 
 
 @dataclass(frozen=True)
@@ -216,9 +220,9 @@ def _after(listing: Listing, after: Sequence[str]) -> tuple[str, list[Held]]:
 
 
 def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
-    """Up to `limit` rows' key terms (N-Triples text) after `after`, in key order, where the parameters
-    match; None if the release has no index of this listing as declared (the caller pages the slower
-    way)."""
+    """Up to `limit` rows' terms of the bound key parts (`binds`, N-Triples text) after `after`, in key
+    order, where the parameters match; None if the release has no index of this listing as declared
+    (the caller pages the slower way)."""
     path = Path(dist_dir, INDEX)
     if not path.exists():
         return None
@@ -249,14 +253,13 @@ def page(dist_dir: Path, wanted: PageLookup) -> list[tuple[str, ...]] | None:
             return None
     finally:
         connection.close()
-    keyed = len(listing.key)
-    terms = []
+    keyed, bound = len(listing.key), set(listing.binds)
+    pages = []
     for row in found:
         literal = iter(row[keyed:])
-        terms.append(
-            tuple(
-                f"<{v}>" if c.type == "iri" else str(next(literal))
-                for c, v in zip(listing.key, row, strict=False)
-            )
-        )
-    return terms
+        terms = [
+            f"<{v}>" if c.type == "iri" else str(next(literal))
+            for c, v in zip(listing.key, row, strict=False)
+        ]
+        pages.append(tuple(t for c, t in zip(listing.key, terms, strict=True) if c.name in bound))
+    return pages
