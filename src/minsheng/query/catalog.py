@@ -266,6 +266,9 @@ def _listing(
         kind = by_name[parameter].type
         always = by_name[parameter].default is not None or by_name[parameter].required
         found.append(Match(parameter, Column(column, _COLUMN_TYPES.get(kind, kind)), compare, always))
+    joined = spec.get("binds") or []
+    if not isinstance(joined, list) or not set(map(str, joined)) <= {c.name for c in key}:
+        raise problem("paging index binds lists parts of the paging key (the page's rows are joined from)")
     reading = read(text)
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in reading.prefixes.items())
     if reading.base:
@@ -274,7 +277,7 @@ def _listing(
     rows = f"{prologue}SELECT DISTINCT {columns} WHERE {{\n{spec['rows']}\n}}"
     if read(rows).form != "SELECT":
         raise problem("paging index rows do not read as a query's WHERE pattern")
-    return Listing(name, rows, key, tuple(found))
+    return Listing(name, rows, key, tuple(found), tuple(str(j) for j in joined))
 
 
 def parse_query_file(path: Path) -> CannedQuery:

@@ -71,6 +71,7 @@ class Listing:
     rows: str
     key: tuple[Column, ...]
     matches: tuple[Match, ...]
+    joined: tuple[str, ...] = ()  # the key's parts a page binds, when not the default (`binds`)
 
     @property
     def columns(self) -> tuple[Column, ...]:
@@ -81,7 +82,12 @@ class Listing:
 
     @property
     def digest(self) -> str:
-        parts = [LAYOUT, self.rows, *(f"{c.name} {c.type} {c.descending}" for c in self.key)]
+        parts = [
+            LAYOUT,
+            self.rows,
+            " ".join(self.joined),
+            *(f"{c.name} {c.type} {c.descending}" for c in self.key),
+        ]
         parts += [
             f"{m.parameter} {m.column.name} {m.column.type} {m.compare} {m.always}" for m in self.matches
         ]
@@ -89,11 +95,12 @@ class Listing:
 
     @property
     def binds(self) -> tuple[str, ...]:
-        """The variables a page's rows are joined from: the key's last IRI part, which names the row (a
-        figure, a thing's citation), and the key's parts after it, each bound to the term the release
-        holds. Not the parts before it: they follow from the row, and bound they can lead the engine to
-        join from them (a report's every figure, for each row of the page: 7 s for a page at 1M quads,
-        against 8 ms from the figures alone)."""
+        """The variables a page's rows are joined from, each bound to the term the release holds: those
+        the declaration names (`joined`), else the key's last IRI part, which names the row (a figure),
+        and the key's parts after it. Not, by default, the parts before it: they follow from the row, and
+        bound they can lead the engine to join from them first."""
+        if self.joined:
+            return self.joined
         iris = [n for n, c in enumerate(self.key) if c.type == "iri"]
         return tuple(c.name for c in self.key[iris[-1] if iris else 0 :])
 
