@@ -6,6 +6,11 @@ given paths (3 times each, once past 20 s) of `minsheng serve --result-cache 0` 
 bench/run.py's own helpers, and prints the summed PSS of the server's processes when up and after.
 
     .venv/bin/python bench/served.py bench/releases/10000000/dist "/queries/figures-by-region?region=330105"
+    .venv/bin/python bench/served.py bench/releases/10000000/dist --all   # every canned query, and page 100
+
+With --all: every canned query's default request (its example's parameters but `limit`, as bench/run.py
+asks them; the federated ones left out) and, for a paged query with more than 9,900 rows, its page 100 of
+100 rows (the `after` key of row 9,900, from the `Link` of ten pages of 990).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import statistics
 import sys
 import time
+import urllib.error
 from pathlib import Path
 
 import psutil
@@ -25,10 +31,43 @@ import run  # bench/run.py, beside this file
 SLOW = 20.0  # seconds: a request slower than this is asked once
 
 
+def every_query(base: str) -> list[str]:
+    """Each canned query's default request, and page 100 (or the last page) of a paged one."""
+    from urllib.parse import urlencode
+
+    from minsheng.query.catalog import load_catalog
+
+    paths = []
+    for name, canned in sorted(load_catalog(run.CURATED / "queries").items()):
+        if canned.service_parameters:
+            continue  # federated: they call another endpoint
+        given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items() if k != "limit"}
+        path = f"/queries/{name}.json" + (f"?{urlencode(given)}" if given else "")
+        paths.append(path)
+        if canned.paging is not None:
+            # Ten steps of 990 rows: one page of 9,900 joins too many rows for a query process's memory.
+            after: str | None = None
+            for _ in range(10):
+                step = {**given, "limit": "990", **({"after": after} if after else {})}
+                try:
+                    _, headers = run.get(base + f"/queries/{name}.json?" + urlencode(step))
+                except urllib.error.HTTPError as exc:
+                    print(f"{name}: no deep page, HTTP {exc.code} on the way: {exc.read()[:200]!r}", flush=True)
+                    after = None
+                    break
+                after = run.next_after(headers)
+                if after is None:
+                    break
+            if after is not None:
+                paths.append(f"/queries/{name}.json?" + urlencode({**given, "after": after}))
+    return paths
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dist", type=Path, help="the release directory (its dist/ layout)")
-    parser.add_argument("paths", nargs="+", help="request paths, such as /queries/regions")
+    parser.add_argument("paths", nargs="*", help="request paths, such as /queries/regions")
+    parser.add_argument("--all", action="store_true", help="every canned query and its page 100")
     options = parser.parse_args()
     command = [run.PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(options.dist.resolve())]
     command += ["--port", "{port}"]
@@ -37,14 +76,18 @@ def main() -> int:
     with run.server(command, "/health", ready_seconds=900) as (base, process):
         up = time.perf_counter() - started
         print(f"up after {up:.0f} s; PSS {run.tree_pss(process.pid) / 2**30:.2f} GiB", flush=True)
-        for path in options.paths:
+        paths = list(options.paths) + (every_query(base) if options.all else [])
+        for path in paths:
             samples: list[float] = []
             rows: int | str = 0
             while len(samples) < 3 and not (samples and samples[-1] > SLOW):
                 begun = time.perf_counter()
-                body, _ = run.get(base + path)
+                try:
+                    body, _ = run.get(base + path)
+                except urllib.error.HTTPError as exc:
+                    body = f"HTTP {exc.code}".encode()
                 samples.append(time.perf_counter() - begun)
-                rows = len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else "—"
+                rows = len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else body.decode()[:40]
             p50 = statistics.median(samples) * 1000
             print(f"{path}: p50 {p50:,.1f} ms ({len(samples)} runs; {rows} rows)", flush=True)
         processes = 1 + len(psutil.Process(process.pid).children(recursive=True))
