@@ -52,7 +52,8 @@ def every_query(base: str) -> list[str]:
                 try:
                     _, headers = run.get(base + f"/queries/{name}.json?" + urlencode(step))
                 except urllib.error.HTTPError as exc:
-                    print(f"{name}: no deep page, HTTP {exc.code} on the way: {exc.read()[:200]!r}", flush=True)
+                    refusal = exc.read()[:200]
+                    print(f"{name}: no deep page, HTTP {exc.code} on the way: {refusal!r}", flush=True)
                     after = None
                     break
                 after = run.next_after(headers)
@@ -87,7 +88,8 @@ def main() -> int:
                 except urllib.error.HTTPError as exc:
                     body = f"HTTP {exc.code}".encode()
                 samples.append(time.perf_counter() - begun)
-                rows = len(json.loads(body)["results"]["bindings"]) if body.startswith(b"{") else body.decode()[:40]
+                answered = body.startswith(b"{")
+                rows = len(json.loads(body)["results"]["bindings"]) if answered else body.decode()[:40]
             p50 = statistics.median(samples) * 1000
             print(f"{path}: p50 {p50:,.1f} ms ({len(samples)} runs; {rows} rows)", flush=True)
         processes = 1 + len(psutil.Process(process.pid).children(recursive=True))
