@@ -18,7 +18,7 @@ in its SERVICE keywords (`Reading.hidden_service_mentions`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -321,14 +321,21 @@ def service_variables(text: str) -> set[str]:
     return read(text).service_variables
 
 
-def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, Term]) -> str:
-    """The query with its parameters pre-bound by a VALUES block at the start of the WHERE group.
+def bind_rows(text: str, variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
+    """The query joined from a VALUES block at the start of its WHERE group: rows of terms, or of their
+    N-Triples text as a release index holds it (text-index hits, a listing's page, a request's
+    parameters). No rows, no solutions.
 
     The block goes into the text as the reader sees it (escapes replaced), where its offsets point."""
     reading = read(text)
     start, text = reading.where_group, reading.text
-    if start is None:  # the catalog loader refuses a parameterised query without one
-        raise ValueError("a parameterised query needs a WHERE clause")
-    names = " ".join(f"?{variable.value}" for variable in substitutions)
-    terms = " ".join(str(term) for term in substitutions.values())
-    return f"{text[:start]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[start:]}"
+    if start is None:  # the catalog loader refuses a parameterised or paged query without one
+        raise ValueError("a query bound by a VALUES block needs a WHERE clause")
+    names = " ".join(f"?{variable}" for variable in variables)
+    values = " ".join("(" + " ".join(str(term) for term in row) + ")" for row in rows)
+    return f"{text[:start]}\n  VALUES ({names}) {{ {values} }}\n{text[start:]}"
+
+
+def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, Term]) -> str:
+    """The query with its parameters pre-bound: one row of a VALUES block (bind_rows)."""
+    return bind_rows(text, [variable.value for variable in substitutions], [list(substitutions.values())])

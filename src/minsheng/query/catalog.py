@@ -210,19 +210,6 @@ class Page:
     listing: PageLookup | None = None
 
 
-def bind_rows(text: str, variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
-    """The query joined from a VALUES block of many rows (text-index hits, a listing's page: terms, or
-    their N-Triples text as a release index holds it), at the start of its WHERE group; no rows, no
-    solutions."""
-    reading = read(text)
-    start, text = reading.where_group, reading.text
-    if start is None:
-        raise ValueError("a query joined from index rows needs a WHERE clause")
-    names = " ".join(f"?{variable}" for variable in variables)
-    values = " ".join("(" + " ".join(str(term) for term in row) + ")" for row in rows)
-    return f"{text[:start]}\n  VALUES ({names}) {{ {values} }}\n{text[start:]}"
-
-
 def _header(text: str) -> str:
     lines = []
     for line in text.splitlines():

@@ -36,10 +36,10 @@ from minsheng.core.errors import (
     rebuild_error,
 )
 from minsheng.core.namespaces import PREFIXES
-from minsheng.core.sparql_text import looks_like_update, query_form, read
+from minsheng.core.sparql_text import bind_rows, looks_like_update, query_form, read
 from minsheng.core.terms import solutions
 from minsheng.query import guard, negotiation
-from minsheng.query.catalog import CannedQuery, bind_rows
+from minsheng.query.catalog import CannedQuery
 from minsheng.query.negotiation import HTML_CARRIER, Format, Kind
 from minsheng.query.paging import after_variable, outer_limit
 from minsheng.release import listings

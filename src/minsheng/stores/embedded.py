@@ -42,7 +42,7 @@ class EmbeddedStore:
         engine_bound: Substitutions = {}
         if substitutions:
             # pyoxigraph needs a SERVICE endpoint variable bound before evaluation, which only its own
-            # substitution does; every other parameter is joined from a VALUES block (catalog.bind_values).
+            # substitution does; every other parameter is joined from a VALUES block (bind_values).
             services = service_variables(text)
             engine_bound = {v: t for v, t in substitutions.items() if v.value in services}
             values_bound = {v: t for v, t in substitutions.items() if v.value not in services}

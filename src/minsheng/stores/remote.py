@@ -4,7 +4,7 @@ Everything the service does (the protocol, canned queries, pages, dereferencing)
 `RemoteStore.query`. Lessons from Virtuoso 7.2 are built in: requests are form POSTs with an explicit Accept
 (it hangs on `application/sparql-query` bodies and answers ASK with `*/*` as HTML), the release's dataset is
 always given (Virtuoso's own default graph holds its system data too), and every request has a timeout.
-Canned-query parameters are bound as everywhere (catalog.bind_values: a VALUES block of serialised terms).
+Canned-query parameters are bound as everywhere (sparql_text.bind_values: a VALUES block of serialised terms).
 
 The dataset is one graph group, RELEASE_GROUP, that `minsheng load` makes of the release's graphs: named as
 the default graph, Virtuoso reads it as all of its members, where naming a synthetic release's hundreds of
