@@ -41,7 +41,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -414,6 +414,20 @@ def http_benchmark(seconds: int, connections: int) -> dict[str, Load]:
 SERVED_REPEATS = 10  # HTTP requests of each canned query and page on the served store (fewer past the budget)
 
 
+def print_timings(scale: list[dict], timings_of: Callable[[dict], dict]) -> None:
+    """A table of query timings, a column per size: p50 / p99 ms (runs; rows), "—" where a size has none
+    (a deep page only where the answer had one)."""
+    print("| query | " + " | ".join(f"{r['quads']:,}" for r in scale) + " |")
+    print("|---" + "|---:" * len(scale) + "|")
+    for name in sorted(dict.fromkeys(name for r in scale for name in timings_of(r))):
+        cells = []
+        for r in scale:
+            q = timings_of(r).get(name)
+            timing = None if q is None else f"{q['p50'] * 1000:,.1f} / {q['p99'] * 1000:,.1f}"
+            cells.append("—" if q is None else f"{timing} ({q['n']}; {q['rows']:,})")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
 def tree_pss(pid: int) -> int:
     """PSS in bytes of a process and all its descendants: shared pages (the release the query processes
     share copy-on-write) are divided among their sharers, so the sum counts them once."""
@@ -558,33 +572,9 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
             )
         for key, store in (("queries", "the persistent store"), ("queries_in_memory", "the in-memory store")):
             print(f"\n(c) canned queries on {store}: p50 / p99 ms (runs; answer rows)\n")
-            print("| query | " + " | ".join(f"{r['quads']:,}" for r in scale) + " |")
-            print("|---" + "|---:" * len(scale) + "|")
-            names = dict.fromkeys(name for r in scale for name in r.get(key, {}))  # deep pages where any
-            for name in sorted(names):
-                cells = []
-                for r in scale:
-                    q = r.get(key, {}).get(name)
-                    cells.append(
-                        "—"
-                        if q is None
-                        else f"{q['p50'] * 1000:,.1f} / {q['p99'] * 1000:,.1f} ({q['n']}; {q['rows']:,})"
-                    )
-                print(f"| {name} | " + " | ".join(cells) + " |")
+            print_timings(scale, lambda r, key=key: r.get(key, {}))
         print("\n(e) the served store (`minsheng serve --result-cache 0`), HTTP: p50 / p99 ms (runs; rows)\n")
-        print("| query | " + " | ".join(f"{r['quads']:,}" for r in scale) + " |")
-        print("|---" + "|---:" * len(scale) + "|")
-        names = dict.fromkeys(name for r in scale for name in r["served"]["timings"])
-        for name in sorted(names):
-            cells = []
-            for r in scale:
-                q = r["served"]["timings"].get(name)
-                cells.append(
-                    "—"
-                    if q is None
-                    else f"{q['p50'] * 1000:,.1f} / {q['p99'] * 1000:,.1f} ({q['n']}; {q['rows']:,})"
-                )
-            print(f"| {name} | " + " | ".join(cells) + " |")
+        print_timings(scale, lambda r: r["served"]["timings"])
         print("\n(e) the served store's memory: PSS summed over the server's processes\n")
         print("| quads | PSS MB when up | PSS MB after the queries | processes |")
         print("|---:|---:|---:|---:|")
