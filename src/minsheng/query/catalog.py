@@ -260,11 +260,10 @@ def _listing(
     prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in reading.prefixes.items())
     if reading.base:
         prologue = f"BASE <{reading.base}>\n{prologue}"
-    columns = " ".join(f"?{c.name}" for c in Listing(name, "", key, tuple(found)).columns)
-    rows = f"{prologue}SELECT DISTINCT {columns} WHERE {{\n{spec['rows']}\n}}"
-    if read(rows).form != "SELECT":
+    listing = Listing(name, prologue, spec["rows"], key, tuple(found), tuple(str(j) for j in joined))
+    if read(listing.rows).form != "SELECT":
         raise problem("paging index rows do not read as a query's WHERE pattern")
-    return Listing(name, rows, key, tuple(found), tuple(str(j) for j in joined))
+    return listing
 
 
 def parse_query_file(path: Path) -> CannedQuery:

@@ -65,10 +65,11 @@ class Match:
 
 @dataclass(frozen=True)
 class Listing:
-    """A paged query's index declaration: its rows pattern (a SELECT's text), its key, its matches."""
+    """A paged query's index declaration: its rows pattern, its key, its matches."""
 
     query: str  # the canned query's name; its table
-    rows: str
+    prologue: str  # the canned query's PREFIX and BASE declarations
+    pattern: str  # the WHERE pattern of every row the query can answer
     key: tuple[Column, ...]
     matches: tuple[Match, ...]
     joined: tuple[str, ...] = ()  # the key's parts a page binds, when not the default (`binds`)
@@ -79,6 +80,12 @@ class Listing:
         named = {c.name for c in self.key}
         extra = {m.column.name: m.column for m in self.matches if m.column.name not in named}
         return self.key + tuple(extra.values())
+
+    @property
+    def rows(self) -> str:
+        """The SELECT of the listing's rows: its columns, distinct, from its pattern."""
+        columns = " ".join(f"?{c.name}" for c in self.columns)
+        return f"{self.prologue}SELECT DISTINCT {columns} WHERE {{\n{self.pattern}\n}}"
 
     @property
     def digest(self) -> str:
