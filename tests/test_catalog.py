@@ -20,7 +20,7 @@ from minsheng.core.errors import InvalidData, ParameterError
 from minsheng.core.sparql_text import bind_values
 from minsheng.query.catalog import TYPES, CannedQuery, Parameter, load_catalog, parse_query_file
 from minsheng.stores.base import VOID_GRAPH
-from support import CURATED, assert_example_answers
+from support import CURATED, assert_example_answers, assert_shortcut_answers_alike
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(CURATED / "queries")
@@ -154,6 +154,57 @@ def test_values_binding_answers_as_engine_substitution(
         expected = rows(query.text, bound or None)
         assert expected, f"{query.name} answers nothing with {given_parameters}: nothing is compared"
         assert rows(bind_values(query.text, bound) if bound else query.text, None) == expected
+
+
+SHORTCUTS = {name: q for name, q in CATALOG.items() if q.shortcut is not None}
+
+
+def test_browse_facets_reads_the_summaries_when_nothing_is_picked() -> None:
+    assert "browse-facets" in SHORTCUTS
+    facets = SHORTCUTS["browse-facets"]
+    assert facets.page({}, 100, facets.bind({})).text == facets.shortcut.text  # type: ignore[union-attr]
+    examples = {"region": "330105", "report": "https://example.org/r", "category": "https://example.org/c"}
+    examples["period"] = "https://example.org/p"
+    for picked in facets.shortcut.when_none_of:  # type: ignore[union-attr]
+        given = {picked: examples.get(picked, "x")}
+        assert facets.page(given, 100, facets.bind(given)).text == facets.text, picked
+
+
+@pytest.mark.parametrize("query", SHORTCUTS.values(), ids=list(SHORTCUTS))
+def test_a_shortcut_answers_as_its_query(query: CannedQuery, served_store: pyoxigraph.Store) -> None:
+    """The shortcut's answer is the counting text's, byte for byte, on the real release (and on a synthetic
+    one: tests/test_validation_paths.py)."""
+    assert assert_shortcut_answers_alike(query, served_store) > 100
+
+
+@pytest.mark.parametrize(
+    ("shortcut", "problem"),
+    [
+        ("[]", "shortcut needs text"),
+        ("{text: shortcuts/x.rq}", "when_none_of"),
+        ("{text: shortcuts/x.rq, when_none_of: [nope]}", "'nope', which is not a parameter"),
+        ("{text: shortcuts/x.rq, when_none_of: [lang]}", "always has a value"),
+        ("{text: x.rq, when_none_of: [region]}", "in a folder under the catalog"),
+        ("{text: ../x.rq, when_none_of: [region]}", "in a folder under the catalog"),
+        ("{text: shortcuts/missing.rq, when_none_of: [region]}", "is not a file"),
+        ("{text: shortcuts/ask.rq, when_none_of: [region]}", "must be a SELECT"),
+    ],
+)
+def test_a_bad_shortcut_is_refused(tmp_path: Path, shortcut: str, problem: str) -> None:
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "shortcuts").mkdir()
+    (tmp_path / "q" / "x.rq").write_text("SELECT * WHERE { ?s ?p ?o }", encoding="utf-8")
+    (tmp_path / "q" / "shortcuts" / "x.rq").write_text("SELECT * WHERE { ?s ?p ?o }", encoding="utf-8")
+    (tmp_path / "q" / "shortcuts" / "ask.rq").write_text("ASK { ?s ?p ?o }", encoding="utf-8")
+    path = tmp_path / "q" / "query.rq"
+    path.write_text(
+        "#+ title: t\n#+ parameters:\n#+   - {name: region, type: region}\n"
+        "#+   - {name: lang, type: enum, values: [zh, en], default: zh}\n"
+        f"#+ shortcut: {shortcut}\nSELECT * WHERE {{ ?s ?p ?region . BIND(?lang AS ?l) }} ORDER BY ?s\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidData, match=problem):
+        parse_query_file(path)
 
 
 # ---- the parameter binder, property-based ---------------------------------------------------------------

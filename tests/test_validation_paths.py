@@ -18,6 +18,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from minsheng.core.config import Settings
+from minsheng.query.catalog import load_catalog
 from minsheng.validate.shapes import (
     dataset_store,
     failed_integrity_constraints,
@@ -31,7 +32,7 @@ from minsheng.validate.shapes import (
     validate_with_pyshacl,
 )
 from minsheng.validate.shapes_sparql import UnsupportedShape, compile_shapes
-from support import CURATED, run_cli
+from support import CURATED, assert_shortcut_answers_alike, run_cli
 from test_summaries import check_class_partitions, check_summaries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,6 +149,10 @@ def test_a_synthetic_releases_counts_are_its_own(release_dir: Path, tmp_path: Pa
     store.load(path=str(tmp_path / "dist" / "minsheng.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
     check_summaries(store)
     check_class_partitions(tmp_path / "dist")
+    # What a shortcut reads them for answers as counting does (browse-facets with nothing picked).
+    for query in load_catalog(CURATED / "queries").values():
+        if query.shortcut is not None:
+            assert assert_shortcut_answers_alike(query, store) > 100, query.name
 
 
 @pytest.mark.slow  # a whole build or CLI subprocess: make test only

@@ -1,12 +1,17 @@
 """The canned-query catalog: queries/*.rq, each plain SPARQL with a `#+` YAML metadata header.
 
 Header keys: title, description, tags, parameters (name, type, default, required, description, and `values`
-for an enum) and example (parameters and what the golden test expects). Parameter values arrive as text and
-leave as typed RDF terms, bound by a VALUES block of terms serialised by pyoxigraph (N-Triples syntax) at the
-start of the WHERE group: the text a user sent never becomes query syntax. VALUES rather than pyoxigraph's
-own substitutions because the engine joins from a VALUES block but applies substitutions after evaluating
-the pattern: a region's figures at 1M quads took 173 ms substituted and 7 ms with VALUES. Every store (the
-embedded one and a remote SPARQL endpoint) binds the same way, so their answers agree.
+for an enum), example (parameters and what the golden test expects), and `shortcut`: another text that
+answers alike when none of the parameters it names is given (`when_none_of`, `text`: a file under the
+catalog's folder, not a canned query of its own), for an aggregate the build has already counted
+(browse-facets with nothing picked reads the summaries graph); a test compares the two answers.
+
+Parameter values arrive as text and leave as typed RDF terms, bound by a VALUES block of terms serialised by
+pyoxigraph (N-Triples syntax) at the start of the WHERE group: the text a user sent never becomes query
+syntax. VALUES rather than pyoxigraph's own substitutions because the engine joins from a VALUES block but
+applies substitutions after evaluating the pattern: a region's figures at 1M quads took 173 ms substituted and
+7 ms with VALUES. Every store (the embedded one and a remote SPARQL endpoint) binds the same way, so their
+answers agree.
 """
 
 from __future__ import annotations
@@ -123,6 +128,15 @@ class _Rejected(ValueError):
 
 
 @dataclass(frozen=True)
+class Shortcut:
+    """The text that answers a query alike when none of `when_none_of` is given (a header's `shortcut`)."""
+
+    when_none_of: frozenset[str]
+    text: str
+    path: str  # the file, relative to the catalog's folder
+
+
+@dataclass(frozen=True)
 class CannedQuery:
     name: str
     title: str
@@ -135,6 +149,7 @@ class CannedQuery:
     # (keyword parameter, variable): the parameter is looked up in the release's text index and the
     # variable joined from its hits, a page of them at a time (textindex)
     text_search: tuple[str, str] | None = None
+    shortcut: Shortcut | None = None
 
     @property
     def service_parameters(self) -> tuple[str, ...]:
@@ -180,6 +195,9 @@ class CannedQuery:
         """The page asked for (`limit`, `after`) of a paged query, whose parameters are `bound`; other
         queries answer whole."""
         if self.paging is None:
+            given_names = {name for name, _ in bound}
+            if self.shortcut is not None and not self.shortcut.when_none_of & given_names:
+                return Page(self.shortcut.text)
             return Page(self.text)
         limit = parse_limit(given.get(LIMIT), self.paging.size, most)
         raw_after = given.get(AFTER) or ""
@@ -266,6 +284,34 @@ def _listing(
     return listing
 
 
+def _shortcut(
+    path: Path, spec: object, parameters: Sequence[Parameter], problem: Callable[[str], InvalidData]
+) -> Shortcut:
+    """A header's `shortcut`: the parameters whose absence it answers for, and its text's file."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("text"), str):
+        raise problem("shortcut needs text: the file of the query that answers alike, under the catalog")
+    names = spec.get("when_none_of")
+    if not isinstance(names, list) or not names:
+        raise problem("shortcut needs when_none_of: the parameters none of which it is taken without")
+    by_name = {p.name: p for p in parameters}
+    for name in map(str, names):
+        if name not in by_name:
+            raise problem(f"shortcut when_none_of names '{name}', which is not a parameter")
+        if by_name[name].default is not None or by_name[name].required:
+            raise problem(f"shortcut when_none_of names '{name}', which always has a value")
+    folder = path.parent.resolve()
+    file = (folder / spec["text"]).resolve()
+    if not file.is_relative_to(folder) or file.suffix != ".rq" or file.parent == folder:
+        raise problem("shortcut text is an .rq file in a folder under the catalog's (not a canned query)")
+    if not file.is_file():
+        raise problem(f"shortcut text {spec['text']} is not a file")
+    text = file.read_text(encoding="utf-8")
+    reading = read(text)
+    if reading.form != "SELECT" or reading.where_group is None or reading.services:
+        raise problem("shortcut text must be a SELECT with a WHERE clause and no SERVICE")
+    return Shortcut(frozenset(map(str, names)), text, str(spec["text"]))
+
+
 def parse_query_file(path: Path) -> CannedQuery:
     """One canned query; InvalidData naming the file and the problem if its header is wrong."""
 
@@ -343,6 +389,11 @@ def parse_query_file(path: Path) -> CannedQuery:
         if paging is None or paging.key != ((variable, "iri"),):
             raise problem(f"a text search pages by its hits: paging key [{{name: {variable}, type: iri}}]")
         text_search = (str(searched), str(variable))
+    shortcut = None
+    if meta.get("shortcut") is not None:
+        if paging is not None:
+            raise problem("a paged query cannot have a shortcut (its pages are bound by key)")
+        shortcut = _shortcut(path, meta["shortcut"], parameters, problem)
     return CannedQuery(
         name=path.stem,
         title=str(meta["title"]),
@@ -353,6 +404,7 @@ def parse_query_file(path: Path) -> CannedQuery:
         example=meta.get("example") or {},
         paging=paging,
         text_search=text_search,
+        shortcut=shortcut,
     )
 
 
