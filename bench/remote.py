@@ -140,14 +140,18 @@ def default_request(canned) -> dict[str, str]:
 
 
 def cases(canned, store) -> dict[str, dict[str, str]]:
-    """A canned query's requests: its default one and, when paged with a next page on `store`, the second
-    page (`after` the first's key)."""
+    """A canned query's requests: its default one, with a shortcut the request that takes it, and, when paged
+    with a next page on `store`, the second page (`after` the first's key)."""
     from minsheng.core.config import Settings
     from minsheng.query.execute import Job, canned_request, run_job
     from minsheng.query.paging import cursor
 
     given = default_request(canned)
     found = {canned.name: given}
+    if canned.shortcut is not None:  # and the request its shortcut answers (browse-facets: nothing picked)
+        bare = {k: v for k, v in given.items() if k not in canned.shortcut.when_none_of}
+        if bare != given:
+            found[f"{canned.name}, nothing picked"] = bare
     if canned.paging is not None:
         most = Settings.max_result_rows
         first = run_job(store, Job(canned_request(canned, given, most), FORMATS, most, ()))

@@ -58,9 +58,10 @@ def load_release(dist: Path, location: str | None = None) -> Store:
 def open_store(dist: Path, manifest: Manifest, location: str | None = None, check: bool = True) -> Store:
     """The store of a release whose manifest was verified already (load_release).
 
-    A remote store is checked to hold every graph of the release whole (remote.check_remote: one count over
-    the whole remote) unless `check` is False: the query host checks once and starts its query processes
-    with False, so eight processes (and each one replaced later) do not each count ten million quads."""
+    A remote store is checked to hold every graph of the release whole (remote.check_remote: its quads per
+    graph, and a subject of each read through the graph group) unless `check` is False: the query host
+    checks once and starts its query processes with False, so eight processes (and each one replaced
+    later) do not each check again."""
     if location is not None and is_remote(location):
         from minsheng.stores.remote import open_remote  # urllib only when a remote is asked for
 
