@@ -69,7 +69,11 @@ def main() -> int:
     parser.add_argument("dist", type=Path, help="the release directory (its dist/ layout)")
     parser.add_argument("paths", nargs="*", help="request paths, such as /queries/regions")
     parser.add_argument("--all", action="store_true", help="every canned query and its page 100")
+    parser.add_argument("--ports", metavar="LOW-HIGH", help="listen on a free port of this range only")
     options = parser.parse_args()
+    if options.ports:
+        low, high = (int(part) for part in options.ports.split("-"))
+        run.PORTS.append(range(low, high + 1))
     command = [run.PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(options.dist.resolve())]
     command += ["--port", "{port}"]
     command += ["--result-cache", "0", "--timeout", "120"]
