@@ -321,19 +321,124 @@ def service_variables(text: str) -> set[str]:
     return read(text).service_variables
 
 
-def bind_rows(text: str, variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
+def bind_rows(
+    text: str, variables: Sequence[str], rows: Sequence[Sequence[Term | str]], *, into_optionals: bool = False
+) -> str:
     """The query joined from a VALUES block at the start of its WHERE group: rows of terms, or of their
     N-Triples text as a release index holds it (text-index hits, a listing's page, a request's
     parameters). No rows, no solutions.
 
-    The block goes into the text as the reader sees it (escapes replaced), where its offsets point."""
+    `into_optionals`: each OPTIONAL that extends the bound solutions also starts from the rows of the
+    variables it uses: the OPTIONALs of the WHERE group itself, and of the groups around it that it reaches
+    through subqueries projecting them. The answer is the same (every solution such an OPTIONAL extends
+    already holds one of those rows), but an engine that evaluates an OPTIONAL's group on its own and joins
+    after (pyoxigraph: a hash left join) then looks up the page's rows, not every match in the store.
+    Only for rows without UNDEF, which is what the callers bind.
+
+    The blocks go into the text as the reader sees it (escapes replaced), where its offsets point."""
     reading = read(text)
     start, text = reading.where_group, reading.text
     if start is None:  # the catalog loader refuses a parameterised or paged query without one
         raise ValueError("a query bound by a VALUES block needs a WHERE clause")
+    blocks = [(start, _values_block(variables, rows))]
+    if into_optionals:
+        for group, mentioned in _extending_optionals(text, start, frozenset(variables)):
+            used = [i for i, variable in enumerate(variables) if variable in mentioned]
+            if used:
+                distinct = dict.fromkeys(tuple(str(row[i]) for i in used) for row in rows)
+                blocks.append((group, _values_block([variables[i] for i in used], list(distinct))))
+    for offset, block in sorted(blocks, reverse=True):  # from the end, so earlier offsets stay true
+        text = f"{text[:offset]}\n  {block}\n{text[offset:]}"
+    return text
+
+
+def _values_block(variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
     names = " ".join(f"?{variable}" for variable in variables)
     values = " ".join("(" + " ".join(str(term) for term in row) + ")" for row in rows)
-    return f"{text[:start]}\n  VALUES ({names}) {{ {values} }}\n{text[start:]}"
+    return f"VALUES ({names}) {{ {values} }}"
+
+
+@lru_cache(maxsize=256)
+def _extending_optionals(
+    text: str, where_group: int, bound: frozenset[str]
+) -> tuple[tuple[int, frozenset[str]], ...]:
+    """The OPTIONALs that extend every solution of the group opening at `where_group`: each one's offset
+    just after its `{` and the bound variables its group mentions. They are the group's own (written in it,
+    not in a nested group) and, while that group is the WHERE of a subquery, those of the group holding the
+    subquery that come after it, for the variables the subquery projects. Nothing else is sure to hold the
+    rows: another nested group, a UNION branch or an OPTIONAL around the group may leave them unbound."""
+    code = [t for t in tokens(text) if t.kind not in ("ws", "comment")]
+    closing: dict[int, int] = {}  # a `{`'s position in code → its `}`'s
+    parent: dict[int, int | None] = {}  # a `{`'s position → the `{` of the group around it
+    opened: list[int] = []
+    for position, token in enumerate(code):
+        if token.kind != "punct":
+            continue
+        if token.text == "{":
+            parent[position] = opened[-1] if opened else None
+            opened.append(position)
+        elif token.text == "}" and opened:
+            closing[opened.pop()] = position
+    group = next((p for p in closing if code[p].start + 1 == where_group), None)
+    found: list[tuple[int, frozenset[str]]] = []
+    reach, begin = bound, group
+    while group is not None and begin is not None and reach:
+        found.extend(_optionals_in(code, begin, closing[group], reach))
+        holder = parent[group]
+        if holder is None or holder not in closing or code[holder + 1].text.upper() != "SELECT":
+            break
+        projected = _projected(code[holder + 2 : group])
+        reach = reach if projected is None else reach & projected
+        group, begin = parent[holder], closing[holder]
+    return tuple(found)
+
+
+def _optionals_in(
+    code: list[Token], begin: int, end: int, reach: frozenset[str]
+) -> list[tuple[int, frozenset[str]]]:
+    """The OPTIONALs written directly in the group between code positions `begin` and `end`."""
+    found = []
+    depth = 0
+    for position in range(begin + 1, end):
+        token = code[position]
+        if token.kind == "punct" and token.text in _OPENERS:
+            depth += 1
+        elif token.kind == "punct" and token.text in _CLOSERS:
+            depth -= 1
+        elif depth == 0 and token.kind == "word" and token.text.upper() == "OPTIONAL":
+            opening = position + 1
+            level, mentioned = 0, set[str]()
+            for inner in code[opening:]:
+                if inner.kind == "punct" and inner.text in _OPENERS:
+                    level += 1
+                elif inner.kind == "punct" and inner.text in _CLOSERS:
+                    level -= 1
+                    if level == 0:
+                        break
+                elif inner.kind == "var" and inner.text[1:] in reach:
+                    mentioned.add(inner.text[1:])
+            if code[opening].text == "{" and mentioned:
+                found.append((code[opening].start + 1, frozenset(mentioned)))
+    return found
+
+
+def _projected(select: list[Token]) -> frozenset[str] | None:
+    """The variables a SELECT clause (its tokens after SELECT) projects, None for `*` (every one); a
+    `(… AS ?v)` projects `?v` only."""
+    names, depth, after_as = set[str](), 0, False
+    for token in select:
+        if token.text == "*" and depth == 0:
+            return None
+        if token.kind == "punct" and token.text == "(":
+            depth += 1
+        elif token.kind == "punct" and token.text == ")":
+            depth -= 1
+        elif token.kind == "word" and token.text.upper() == "AS":
+            after_as = True
+        elif token.kind == "var" and (depth == 0 or after_as):
+            names.add(token.text[1:])
+            after_as = False
+    return frozenset(names)
 
 
 def bind_values(text: str, substitutions: Mapping[pyoxigraph.Variable, Term]) -> str:

@@ -36,7 +36,7 @@ from minsheng.core.errors import (
     rebuild_error,
 )
 from minsheng.core.namespaces import PREFIXES
-from minsheng.core.sparql_text import bind_rows, looks_like_update, query_form, read
+from minsheng.core.sparql_text import bind_rows, looks_like_update, query_form, read, service_variables
 from minsheng.core.terms import solutions
 from minsheng.query import guard, negotiation
 from minsheng.query.catalog import CannedQuery
@@ -418,17 +418,30 @@ def _listed_page(
     store: Store, request: QueryRequest, substitutions: dict[pyoxigraph.Variable, Term]
 ) -> tuple[str, dict[pyoxigraph.Variable, Term]]:
     """A page's text joined from its rows in the listing index (one more than the page, which says
-    whether a next page exists), and the substitutions without the `after` key, which the index applied;
-    the slower text as it was when the release has no index of this listing."""
+    whether a next page exists), and the substitutions left to bind; the slower text as it was when the
+    release has no index of this listing.
+
+    The parameters go into the page's one VALUES block, a copy in each row, and the `after` key is
+    dropped (the index applied it): with the parameters in a block of their own, pyoxigraph started from
+    that one-row block and matched outwards from it (a topic's every figure) before joining the page."""
     wanted = request.listing
     assert wanted is not None
     found = listings.page(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
     if found is None:
         return request.text, substitutions
-    # The terms as the release's own index wrote them (N-Triples): never a client's text.
-    text = bind_rows(request.listing_text, wanted.listing.binds, found)
     after = {after_variable(column.name) for column in wanted.listing.key}
-    return text, {v: t for v, t in substitutions.items() if v.value not in after}
+    binds = wanted.listing.binds
+    # A SERVICE endpoint stays a substitution: pyoxigraph needs it bound before evaluation.
+    services = service_variables(request.listing_text)
+    folded = {
+        v: t for v, t in substitutions.items() if v.value not in after | services and v.value not in binds
+    }
+    variables = [*binds, *(v.value for v in folded)]
+    # The terms as the release's own index wrote them (N-Triples) and the parameters as parsed: never a
+    # client's text.
+    rows = [(*row, *folded.values()) for row in found]
+    text = bind_rows(request.listing_text, variables, rows, into_optionals=True)
+    return text, {v: t for v, t in substitutions.items() if v.value in services}
 
 
 def run_job(store: Store, job: Job) -> Outcome:
