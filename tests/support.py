@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -67,9 +66,10 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1 (within MINSHENG_PORTS=LOW-HIGH when set: minsheng.testing.virtuoso)."""
+    from minsheng.testing.virtuoso import free_port as free
+
+    return free()
 
 
 def wait_until_serving(url: str, process: subprocess.Popen, describe, timeout: float = 180) -> None:

@@ -25,7 +25,7 @@ from rdflib import Dataset, URIRef
 from minsheng.core.config import Settings
 from minsheng.release.writer import write_release
 from minsheng.web import create_app
-from support import Server, run_cli, running_server
+from support import Server, free_port, run_cli, running_server
 
 pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
 
@@ -184,7 +184,7 @@ class Listener:
 
     def __init__(self) -> None:
         self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
+        self.socket.bind(("127.0.0.1", free_port()))
         self.socket.listen(16)
         self.socket.settimeout(0.2)
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"

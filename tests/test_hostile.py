@@ -21,7 +21,7 @@ import pyoxigraph
 import pytest
 
 from minsheng.query import isolation
-from support import Server, running_server, wait_until_serving
+from support import Server, free_port, running_server, wait_until_serving
 
 pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
 
@@ -102,7 +102,7 @@ def _in_isolated_child(work) -> object:
 
 def test_an_isolated_process_reaches_no_address_not_even_loopback() -> None:
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("127.0.0.1", free_port()))
     listener.listen(4)
     listener.settimeout(0.5)
     port = listener.getsockname()[1]

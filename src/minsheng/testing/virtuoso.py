@@ -9,6 +9,7 @@ a benchmark exits with the message."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import re
 import shutil
@@ -36,11 +37,40 @@ class VirtuosoFailed(Exception):
     """The scratch Virtuoso did not start, or refused a statement."""
 
 
+PORTS_VARIABLE = "MINSHENG_PORTS"  # LOW-HIGH: the ports a machine's user keeps to (tests and benchmarks)
+_turn = itertools.count()
+
+
 def free_port() -> int:
+    """A free port on 127.0.0.1: the system's choice, or with MINSHENG_PORTS=LOW-HIGH one of that range,
+    taken in turn (a port found free stays free until its user binds it, so two calls must not both get the
+    first free one)."""
+    wanted = os.environ.get(PORTS_VARIABLE, "").strip()
+    if not wanted:
+        return _bound(0) or 0
+    try:
+        low, high = (int(part) for part in wanted.split("-"))
+    except ValueError:
+        raise ValueError(f"{PORTS_VARIABLE}={wanted!r}: give a range LOW-HIGH, such as 19600-19699") from None
+    span = high - low + 1
+    start = next(_turn)
+    for step in range(span):
+        port = _bound(low + (start + step) % span)
+        if port:
+            for _ in range(step):  # the next call starts after this port
+                next(_turn)
+            return port
+    raise OSError(f"no free port in {low}-{high} ({PORTS_VARIABLE})")
+
+
+def _bound(port: int) -> int | None:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return None
+        found: int = s.getsockname()[1]
+        return found
 
 
 def buffers_for(quads: int) -> int:
