@@ -418,30 +418,31 @@ def _listed_page(
     store: Store, request: QueryRequest, substitutions: dict[pyoxigraph.Variable, Term]
 ) -> tuple[str, dict[pyoxigraph.Variable, Term]]:
     """A page's text joined from its rows in the listing index (one more than the page, which says
-    whether a next page exists), and the substitutions left to bind; the slower text as it was when the
-    release has no index of this listing.
+    whether a next page exists), and the substitutions left to bind, without the `after` key (the index
+    applied it); the slower text as it was when the release has no index of this listing.
 
-    The parameters go into the page's one VALUES block, a copy in each row, and the `after` key is
-    dropped (the index applied it): with the parameters in a block of their own, pyoxigraph started from
-    that one-row block and matched outwards from it (a topic's every figure) before joining the page."""
+    On an engine that evaluates an OPTIONAL's group on its own (`evaluates_optionals_alone`: pyoxigraph),
+    the parameters also go into the page's one VALUES block, a copy in each row, and the rows into each
+    OPTIONAL that extends them: with the parameters in a block of their own, pyoxigraph started from that
+    one-row block and matched outwards (a topic's every figure) before joining the page. Virtuoso plans
+    its own joins, and was far slower given either."""
     wanted = request.listing
     assert wanted is not None
     found = listings.page(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
     if found is None:
         return request.text, substitutions
     after = {after_variable(column.name) for column in wanted.listing.key}
+    kept = {v: t for v, t in substitutions.items() if v.value not in after}
     binds = wanted.listing.binds
+    # The terms as the release's own index wrote them (N-Triples): never a client's text.
+    if not getattr(store, "evaluates_optionals_alone", False):
+        return bind_rows(request.listing_text, binds, found), kept
     # A SERVICE endpoint stays a substitution: pyoxigraph needs it bound before evaluation.
     services = service_variables(request.listing_text)
-    folded = {
-        v: t for v, t in substitutions.items() if v.value not in after | services and v.value not in binds
-    }
-    variables = [*binds, *(v.value for v in folded)]
-    # The terms as the release's own index wrote them (N-Triples) and the parameters as parsed: never a
-    # client's text.
+    folded = {v: t for v, t in kept.items() if v.value not in services and v.value not in binds}
     rows = [(*row, *folded.values()) for row in found]
-    text = bind_rows(request.listing_text, variables, rows, into_optionals=True)
-    return text, {v: t for v, t in substitutions.items() if v.value in services}
+    text = bind_rows(request.listing_text, [*binds, *(v.value for v in folded)], rows, into_optionals=True)
+    return text, {v: t for v, t in kept.items() if v not in folded}
 
 
 def run_job(store: Store, job: Job) -> Outcome:
