@@ -106,7 +106,20 @@ class FastPath:
                 answer = executor.settle(planned, outcome)
             except MinshengError as exc:
                 return {ENVIRON_KEY: Failed(exc, asked.query.digest, started)}
-        await self._respond(scope, protocol, asked, answer, started)
+            except Exception:  # a bug here, not the query's: Flask runs the request as it always did
+                log.exception("the fast path failed to run a query; Flask answers it")
+                return {}
+        try:
+            headers = self._headers(scope, asked, answer, started)
+        except Exception:  # nothing is written yet: Flask can still answer
+            log.exception("the fast path failed to write an answer; Flask answers it")
+            return {}
+        if len(answer.body) <= WHOLE_BYTES:
+            protocol.response_bytes(200, headers, answer.body)
+            return None
+        transport = protocol.response_stream(200, headers)
+        with contextlib.suppress(Exception):  # the client went away while receiving
+            await transport.send_bytes(answer.body)
         return None
 
     # reading the request
@@ -218,10 +231,11 @@ class FastPath:
 
     # writing the response
 
-    async def _respond(
-        self, scope: Any, protocol: Any, asked: _Asked, answer: QueryAnswer, started: float
-    ) -> None:
-        """answers.raw_response, queries._linked and the after-request hooks, in the order Flask runs them."""
+    def _headers(
+        self, scope: Any, asked: _Asked, answer: QueryAnswer, started: float
+    ) -> list[tuple[str, str]]:
+        """answers.raw_response, queries._linked and the after-request hooks, in the order Flask runs them
+        (the access line is written here, as Flask's hook writes it before the response goes out)."""
         svc = self.service
         media_type = answer.format.media_type
         headers = [
@@ -260,12 +274,7 @@ class FastPath:
             answer.rows,
             answer.truncated,
         )
-        if len(answer.body) <= WHOLE_BYTES:
-            protocol.response_bytes(200, headers, answer.body)
-            return
-        transport = protocol.response_stream(200, headers)
-        with contextlib.suppress(Exception):  # the client went away while receiving
-            await transport.send_bytes(answer.body)
+        return headers
 
     def _base_url(self, scope: Any) -> str:
         """request.base_url (the request's own scheme and Host, as Flask's link to the next page has it)."""
