@@ -26,6 +26,7 @@ from minsheng.stores.base import ReleaseUnavailable
 
 _SHORT = struct.Struct("!i")
 _LONG = struct.Struct("!Q")
+READ_BUFFER = 1024 * 1024
 
 
 def frame(payload: bytes) -> bytes:
@@ -61,7 +62,9 @@ class AsyncHostClient:
             if not reader.at_eof() and not writer.is_closing():
                 return reader, writer
             writer.close()
-        return await asyncio.open_unix_connection(self.address)
+        # A buffer that holds a typical answer whole: at asyncio's default (64 KiB) a 64 KB page paused and
+        # resumed the socket's reading once per answer.
+        return await asyncio.open_unix_connection(self.address, limit=READ_BUFFER)
 
     async def run(self, job: Job, client: str, network: bool, deadline: float) -> Outcome:
         """The job's outcome, as `HostClient.run` gives it; QueryTimeout or ReleaseUnavailable (the same
