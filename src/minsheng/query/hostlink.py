@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import struct
 from multiprocessing.reduction import ForkingPickler
 
@@ -52,6 +53,7 @@ class AsyncHostClient:
         self.queue_wait = queue_wait
         self.limit = limit
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._pid = os.getpid()
         # Made on first use, inside the loop that uses it (granian makes the loop after the app exists).
         self._slots: asyncio.Semaphore | None = None
 
@@ -69,8 +71,9 @@ class AsyncHostClient:
     async def run(self, job: Job, client: str, network: bool, deadline: float) -> Outcome:
         """The job's outcome, as `HostClient.run` gives it; QueryTimeout or ReleaseUnavailable (the same
         errors, with the same words) when the host does not answer."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.limit)
+        # Made before granian forked its workers: nothing the parent held is this process's to use.
+        if self._slots is None or self._pid != os.getpid():
+            self._slots, self._idle, self._pid = asyncio.Semaphore(self.limit), [], os.getpid()
         message = (client, bytes(ForkingPickler.dumps(job)), network, deadline)
         async with self._slots:
             try:
