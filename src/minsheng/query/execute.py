@@ -557,6 +557,27 @@ class Executor:
         """`pick` chooses the format for the kind of answer; an HTML choice gets its carrier format.
         `client` is who asks (an address), for the host's fair shares; `own` marks the service's own
         queries, which the limit on a client's query length does not apply to."""
+        planned = self.plan(request, pick, timeout, use_cache, own)
+        if isinstance(planned, QueryAnswer):
+            return planned
+        if self.host is not None:
+            outcome = self.host.run(planned.job, client, planned.network, planned.deadline)
+        else:
+            assert self.store is not None
+            outcome = run_job(self.store, planned.job)
+        return self.settle(planned, outcome)
+
+    def plan(
+        self,
+        request: QueryRequest,
+        pick: Callable[[Kind], Format],
+        timeout: float | None = None,
+        use_cache: bool = True,
+        own: bool = False,
+    ) -> QueryAnswer | Planned:
+        """The checks before a query runs and the cache: the cached answer, or the job to run (then
+        `settle` its outcome). Split from `run` so that the web layer's fast path can send the job to the
+        host from its event loop (web/fastpath.py) and still do exactly what `run` does."""
         if not own and len(request.text) > self.settings.max_query_chars:
             raise QueryTooLong(
                 f"the query has {len(request.text)} characters; the limit is {self.settings.max_query_chars}",
@@ -592,19 +613,18 @@ class Executor:
         deadline = (
             self.settings.query_timeout if timeout is None else min(timeout, self.settings.query_timeout)
         )
-        if self.host is not None:
-            # Refused SERVICEs end here; allowed ones go to the processes that may use the network.
-            network = guard.needs_network(
-                request.text, None, self.settings.allowed_services, request.bound_iris
-            )
-            outcome = self.host.run(job, client, network, deadline)
-        else:
-            assert self.store is not None
-            outcome = run_job(self.store, job)
+        # Refused SERVICEs end here; allowed ones go to the processes that may use the network.
+        network = self.host is not None and guard.needs_network(
+            request.text, None, self.settings.allowed_services, request.bound_iris
+        )
+        return Planned(job, network, deadline, refusals, use_cache)
+
+    def settle(self, planned: Planned, outcome: Outcome) -> QueryAnswer:
+        """The answer of a planned job from its outcome (cached when it may be), or its error raised."""
         if outcome.error is not None:
             raise rebuild_error(outcome.error)
-        if outcome.kind in refusals:
-            raise refusals[outcome.kind]
+        if outcome.kind in planned.refusals:
+            raise planned.refusals[outcome.kind]
         kind = Kind(outcome.kind)
         answer = QueryAnswer(
             kind,
@@ -614,11 +634,23 @@ class Executor:
             outcome.truncated,
             outcome.next_key,
         )
-        if self._caching and use_cache and len(answer.body) <= self.settings.result_cache_bytes // 8:
+        request = planned.job.request
+        if self._caching and planned.use_cache and len(answer.body) <= self.settings.result_cache_bytes // 8:
             with self._lock:
                 self._kinds[request] = kind
                 self._bodies[(request, answer.format.name)] = answer
         return answer
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A query that passed the checks and missed the cache: the job to run, where, and within what."""
+
+    job: Job
+    network: bool  # it needs a federation process (an allow-listed SERVICE)
+    deadline: float  # seconds
+    refusals: dict[str, MinshengError]  # kinds of answer the client's format cannot carry, and why
+    use_cache: bool
 
 
 def _carrier(fmt: Format, kind: Kind) -> Format:
