@@ -254,6 +254,12 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
     type=click.IntRange(0, 1_000_000),
     help="Serialised answers kept per web process (0 turns the result cache off).",
 )
+@click.option(
+    "--no-fast-path",
+    is_flag=True,
+    help="Answer every request through Flask, /sparql and canned-query answers too (the fast path's "
+    "answers are the same; this is for comparing them and for ruling it out).",
+)
 @STORE_OPTION
 def serve(
     root: Path | None,
@@ -272,6 +278,7 @@ def serve(
     trusted_proxies: tuple[str, ...],
     no_network_isolation: bool,
     result_cache_size: int,
+    no_fast_path: bool,
     store: str | None,
 ) -> None:
     """Serve the release in dist/ (granian in front; each query in a supervised, network-less process)."""
@@ -298,7 +305,7 @@ def serve(
         store=store if store is None or is_remote(store) else str(Path(store).resolve()),
     )
     try:
-        front.serve(settings, host, port, workers, threads)
+        front.serve(settings, host, port, workers, threads, fast_path=not no_fast_path)
     except (MinshengError, InvalidData) as exc:
         _fail(exc)
 

@@ -418,30 +418,31 @@ def _listed_page(
     store: Store, request: QueryRequest, substitutions: dict[pyoxigraph.Variable, Term]
 ) -> tuple[str, dict[pyoxigraph.Variable, Term]]:
     """A page's text joined from its rows in the listing index (one more than the page, which says
-    whether a next page exists), and the substitutions left to bind; the slower text as it was when the
-    release has no index of this listing.
+    whether a next page exists), and the substitutions left to bind, without the `after` key (the index
+    applied it); the slower text as it was when the release has no index of this listing.
 
-    The parameters go into the page's one VALUES block, a copy in each row, and the `after` key is
-    dropped (the index applied it): with the parameters in a block of their own, pyoxigraph started from
-    that one-row block and matched outwards from it (a topic's every figure) before joining the page."""
+    On an engine that evaluates an OPTIONAL's group on its own (`evaluates_optionals_alone`: pyoxigraph),
+    the parameters also go into the page's one VALUES block, a copy in each row, and the rows into each
+    OPTIONAL that extends them: with the parameters in a block of their own, pyoxigraph started from that
+    one-row block and matched outwards (a topic's every figure) before joining the page. Virtuoso plans
+    its own joins, and was far slower given either."""
     wanted = request.listing
     assert wanted is not None
     found = listings.page(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
     if found is None:
         return request.text, substitutions
     after = {after_variable(column.name) for column in wanted.listing.key}
+    kept = {v: t for v, t in substitutions.items() if v.value not in after}
     binds = wanted.listing.binds
+    # The terms as the release's own index wrote them (N-Triples): never a client's text.
+    if not getattr(store, "evaluates_optionals_alone", False):
+        return bind_rows(request.listing_text, binds, found), kept
     # A SERVICE endpoint stays a substitution: pyoxigraph needs it bound before evaluation.
     services = service_variables(request.listing_text)
-    folded = {
-        v: t for v, t in substitutions.items() if v.value not in after | services and v.value not in binds
-    }
-    variables = [*binds, *(v.value for v in folded)]
-    # The terms as the release's own index wrote them (N-Triples) and the parameters as parsed: never a
-    # client's text.
+    folded = {v: t for v, t in kept.items() if v.value not in services and v.value not in binds}
     rows = [(*row, *folded.values()) for row in found]
-    text = bind_rows(request.listing_text, variables, rows, into_optionals=True)
-    return text, {v: t for v, t in substitutions.items() if v.value in services}
+    text = bind_rows(request.listing_text, [*binds, *(v.value for v in folded)], rows, into_optionals=True)
+    return text, {v: t for v, t in kept.items() if v not in folded}
 
 
 def run_job(store: Store, job: Job) -> Outcome:
@@ -556,6 +557,27 @@ class Executor:
         """`pick` chooses the format for the kind of answer; an HTML choice gets its carrier format.
         `client` is who asks (an address), for the host's fair shares; `own` marks the service's own
         queries, which the limit on a client's query length does not apply to."""
+        planned = self.plan(request, pick, timeout, use_cache, own)
+        if isinstance(planned, QueryAnswer):
+            return planned
+        if self.host is not None:
+            outcome = self.host.run(planned.job, client, planned.network, planned.deadline)
+        else:
+            assert self.store is not None
+            outcome = run_job(self.store, planned.job)
+        return self.settle(planned, outcome)
+
+    def plan(
+        self,
+        request: QueryRequest,
+        pick: Callable[[Kind], Format],
+        timeout: float | None = None,
+        use_cache: bool = True,
+        own: bool = False,
+    ) -> QueryAnswer | Planned:
+        """The checks before a query runs and the cache: the cached answer, or the job to run (then
+        `settle` its outcome). Split from `run` so that the web layer's fast path can send the job to the
+        host from its event loop (web/fastpath.py) and still do exactly what `run` does."""
         if not own and len(request.text) > self.settings.max_query_chars:
             raise QueryTooLong(
                 f"the query has {len(request.text)} characters; the limit is {self.settings.max_query_chars}",
@@ -591,19 +613,18 @@ class Executor:
         deadline = (
             self.settings.query_timeout if timeout is None else min(timeout, self.settings.query_timeout)
         )
-        if self.host is not None:
-            # Refused SERVICEs end here; allowed ones go to the processes that may use the network.
-            network = guard.needs_network(
-                request.text, None, self.settings.allowed_services, request.bound_iris
-            )
-            outcome = self.host.run(job, client, network, deadline)
-        else:
-            assert self.store is not None
-            outcome = run_job(self.store, job)
+        # Refused SERVICEs end here; allowed ones go to the processes that may use the network.
+        network = self.host is not None and guard.needs_network(
+            request.text, None, self.settings.allowed_services, request.bound_iris
+        )
+        return Planned(job, network, deadline, refusals, use_cache)
+
+    def settle(self, planned: Planned, outcome: Outcome) -> QueryAnswer:
+        """The answer of a planned job from its outcome (cached when it may be), or its error raised."""
         if outcome.error is not None:
             raise rebuild_error(outcome.error)
-        if outcome.kind in refusals:
-            raise refusals[outcome.kind]
+        if outcome.kind in planned.refusals:
+            raise planned.refusals[outcome.kind]
         kind = Kind(outcome.kind)
         answer = QueryAnswer(
             kind,
@@ -613,11 +634,23 @@ class Executor:
             outcome.truncated,
             outcome.next_key,
         )
-        if self._caching and use_cache and len(answer.body) <= self.settings.result_cache_bytes // 8:
+        request = planned.job.request
+        if self._caching and planned.use_cache and len(answer.body) <= self.settings.result_cache_bytes // 8:
             with self._lock:
                 self._kinds[request] = kind
                 self._bodies[(request, answer.format.name)] = answer
         return answer
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A query that passed the checks and missed the cache: the job to run, where, and within what."""
+
+    job: Job
+    network: bool  # it needs a federation process (an allow-listed SERVICE)
+    deadline: float  # seconds
+    refusals: dict[str, MinshengError]  # kinds of answer the client's format cannot carry, and why
+    use_cache: bool
 
 
 def _carrier(fmt: Format, kind: Kind) -> Format:

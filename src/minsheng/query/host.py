@@ -51,6 +51,7 @@ from minsheng.core.errors import (
 )
 from minsheng.query import isolation
 from minsheng.query.execute import Job, Outcome, run_job
+from minsheng.query.hostlink import AsyncHostClient
 from minsheng.release.manifest import Manifest
 from minsheng.stores.base import ReleaseUnavailable, Store, is_remote
 from minsheng.stores.served import open_store
@@ -558,6 +559,10 @@ class QueryHost:
 
     def client(self) -> HostClient:
         return HostClient(self.address, self.settings.queue_wait)
+
+    def async_client(self, limit: int) -> AsyncHostClient:
+        """For a web process's event loop (the fast path); `limit`: its requests asking at once."""
+        return AsyncHostClient(self.address, self.settings.queue_wait, limit)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import pyoxigraph
 
@@ -25,6 +26,9 @@ class EmbeddedStore:
     manifest: Manifest
     dist_dir: Path
     _graphs: list[str] | None = field(default=None, init=False, repr=False)
+    # pyoxigraph evaluates an OPTIONAL's group on its own and joins after (a hash left join): a listing's
+    # page binds its rows into the OPTIONALs too (execute._listed_page).
+    evaluates_optionals_alone: ClassVar[bool] = True
 
     @property
     def release_id(self) -> str:

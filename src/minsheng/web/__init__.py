@@ -25,7 +25,7 @@ from minsheng.core.config import Settings
 from minsheng.core.namespaces import PREFIXES
 from minsheng.query.host import HostClient
 from minsheng.stores.served import Release
-from minsheng.web import access, caching, cite, errors, language, security
+from minsheng.web import access, caching, cite, errors, handover, language, security
 from minsheng.web.browse import browse
 from minsheng.web.download import download
 from minsheng.web.editor import editor
@@ -57,6 +57,7 @@ def create_app(
     caching.register(app)
     security.register(app, settings.max_body_bytes)
     access.register(app)
+    handover.register(app)  # after access: a handed-over error is logged like any other
     return app
 
 

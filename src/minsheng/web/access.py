@@ -33,24 +33,52 @@ def configure_logging() -> None:
 def register(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
-        given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if _SAFE_ID.match(given) else uuid.uuid4().hex[:16]
+        g.request_id = request_id(request.headers.get("X-Request-Id"))
         g.started = time.perf_counter()
 
     @app.after_request
     def _log(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        entry = {
-            "request_id": g.get("request_id"),
-            "pid": os.getpid(),
-            "method": request.method,
-            "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-            "query_hash": g.get("query_hash"),
-            "rows": g.get("rows"),
-        }
-        if g.get("truncated"):
-            entry["truncated"] = True
-        log.info(json.dumps(entry, ensure_ascii=False))
+        write(
+            g.get("request_id"),
+            request.method,
+            request.path,
+            response.status_code,
+            g.get("started", time.perf_counter()),
+            g.get("query_hash"),
+            g.get("rows"),
+            bool(g.get("truncated")),
+        )
         return response
+
+
+def request_id(given: str | None) -> str:
+    """The client's X-Request-Id when it is a safe token, else a new one."""
+    return given if given and _SAFE_ID.match(given) else uuid.uuid4().hex[:16]
+
+
+def write(
+    request_id: str | None,
+    method: str,
+    path: str,
+    status: int,
+    started: float,
+    query_hash: str | None,
+    rows: int | None,
+    truncated: bool,
+) -> None:
+    """The access line of one request; Flask's hook and the fast path (fastpath.py) both write it here, so
+    the two paths log the same line."""
+    entry = {
+        "request_id": request_id,
+        "pid": os.getpid(),
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        "query_hash": query_hash,
+        "rows": rows,
+    }
+    if truncated:
+        entry["truncated"] = True
+    log.info(json.dumps(entry, ensure_ascii=False))

@@ -17,6 +17,15 @@ from minsheng.web.service import service
 
 # The request headers that make a GET conditional (RFC 9110 §13); Range is not offered (no Accept-Ranges).
 CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
+# The CORS headers of every response but a preflight's: the fast path (fastpath.py) writes these same ones.
+CORS = (
+    ("Access-Control-Allow-Origin", "*"),
+    # Every header a client script may need: a cut answer's signal and when to retry included.
+    (
+        "Access-Control-Expose-Headers",
+        "ETag, X-Request-Id, Content-Disposition, X-SPARQL-MaxRows, Warning, Retry-After, Link",
+    ),
+)
 
 
 def etag_for(release: str, path: str, media_type: str) -> str:
@@ -24,14 +33,16 @@ def etag_for(release: str, path: str, media_type: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
+def cache_control(max_age: int) -> str:
+    """What a cacheable GET answer says about its reuse."""
+    return f"public, max-age={max_age}"
+
+
 def register(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        # Every header a client script may need: a cut answer's signal and when to retry included.
-        response.headers["Access-Control-Expose-Headers"] = (
-            "ETag, X-Request-Id, Content-Disposition, X-SPARQL-MaxRows, Warning, Retry-After, Link"
-        )
+        for name, value in CORS:
+            response.headers[name] = value
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = request.headers.get(
@@ -46,7 +57,7 @@ def register(app: Flask) -> None:
             # The language is part of the key: without a `lang` parameter it comes from Accept-Language.
             path = request.full_path + "|" + (g.get("lang") or "")
             response.set_etag(etag_for(service().release.release_id, path, response.mimetype or ""))
-            response.headers.setdefault("Cache-Control", f"public, max-age={settings.cache_max_age}")
+            response.headers.setdefault("Cache-Control", cache_control(settings.cache_max_age))
             if any(name in request.environ for name in CONDITIONS):
                 # Only a conditional request can be answered 304 (or 412); for any other, make_conditional
                 # only wrote a Date header (granian writes its own): 8% of the web layer's time for a canned

@@ -26,6 +26,7 @@ from minsheng.core.config import Settings
 from minsheng.core.errors import MinshengError
 from minsheng.query.host import QueryHost
 from minsheng.stores.served import Release, snapshot_release, verified_manifest
+from minsheng.web.fastpath import FastPath
 from minsheng.web.rsgi import RSGIApp
 
 log = logging.getLogger("minsheng.front")
@@ -58,7 +59,9 @@ def _raise_file_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+def serve(
+    settings: Settings, host: str, port: int, workers: int, threads: int, fast_path: bool = True
+) -> None:
     """Serve until stopped; MinshengError (exit 2) if the release, the port or the isolation is not right."""
     from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
@@ -110,7 +113,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, threads: int) 
             respawn_interval=0.5,
             workers_kill_timeout=1,
         )
-        target = RSGIApp(app, threads, settings.max_body_bytes)
+        # The hot requests (/sparql, canned-query answers) are answered on the event loop, their jobs sent
+        # to the host from there, at most `threads` at once as on the Flask path (fastpath.py).
+        fast = FastPath(app.extensions["minsheng"], query_host.async_client(threads)) if fast_path else None
+        target = RSGIApp(app, threads, settings.max_body_bytes, fast)
         # granian types the loaded target as a callable, but serves any object with __rsgi__ (granian.rsgi).
         server.serve(target_loader=lambda *_: target, wrap_loader=False)  # type: ignore[arg-type]
     finally:

@@ -7,10 +7,13 @@ and its ETag includes the language chosen, since the same URL may now answer in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from flask import Flask, Response, g, request
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from minsheng.core.errors import ParameterError
 from minsheng.query.catalog import CannedQuery
@@ -101,15 +104,32 @@ def from_header() -> str | None:
     return request.accept_languages.best_match(LANGUAGES)
 
 
+# Clients send a few Accept-Language headers over and over; the fast path (fastpath.py) asks on every
+# canned request. Bounded: the header is the client's to write.
+@lru_cache(maxsize=1024)
+def preferred(header: str | None) -> str | None:
+    """What `from_header` answers for this Accept-Language, without a Flask request."""
+    return parse_accept_header(header, LanguageAccept).best_match(LANGUAGES)
+
+
 def bind_language(query: CannedQuery, given: Mapping[str, str]) -> dict[str, str]:
     """The parameters with `lang` from Accept-Language when the query has one and the request gives none."""
-    chosen = dict(given)
-    if any(p.name == PARAMETER for p in query.parameters) and not chosen.get(PARAMETER):
-        header = from_header()
-        if header is not None:
-            chosen[PARAMETER] = header
+    chosen = with_language(query, given, from_header)
     if chosen.get(PARAMETER):
         g.lang = chosen[PARAMETER]
+    return chosen
+
+
+def with_language(
+    query: CannedQuery, given: Mapping[str, str], header: Callable[[], str | None]
+) -> dict[str, str]:
+    """`given` with `lang` from `header()` (the client's choice by Accept-Language) when the query has a
+    `lang` parameter and the request gives none; the language of the response is then `lang` (if any)."""
+    chosen = dict(given)
+    if any(p.name == PARAMETER for p in query.parameters) and not chosen.get(PARAMETER):
+        found = header()
+        if found is not None:
+            chosen[PARAMETER] = found
     return chosen
 
 

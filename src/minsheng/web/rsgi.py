@@ -15,7 +15,10 @@ import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from minsheng.web.fastpath import FastPath
 
 BODY_TIMEOUT = 10.0  # seconds a client has to send a whole request body once its headers are in
 WHOLE_BYTES = 256 * 1024  # an answer up to this size is taken from the application whole, and sent in one go
@@ -30,10 +33,17 @@ def _error(protocol: Any, status: int, kind: str, message: str) -> None:
 class RSGIApp:
     """`__rsgi__` for granian: read the body, call the WSGI app on a thread, stream its answer."""
 
-    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], threads: int, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        wsgi_app: Callable[..., Iterable[bytes]],
+        threads: int,
+        max_body_bytes: int,
+        fast: FastPath | None = None,
+    ) -> None:
         self.wsgi_app = wsgi_app
         self.threads = threads
         self.max_body_bytes = max_body_bytes
+        self.fast = fast  # answers the hot requests on the loop itself (fastpath.py); the rest go on below
         self._executor: ThreadPoolExecutor | None = None
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -79,9 +89,17 @@ class RSGIApp:
                 protocol, 413, "request-too-large", f"the request body is over {self.max_body_bytes} bytes"
             )
             return
+        extra: dict[str, object] = {}
+        if self.fast is not None:
+            handed = await self.fast.answer(scope, body, protocol)
+            if handed is None:
+                return
+            extra = handed
         loop = asyncio.get_running_loop()
         assert self._executor is not None
-        status, headers, head, iterator = await loop.run_in_executor(self._executor, self._start, scope, body)
+        status, headers, head, iterator = await loop.run_in_executor(
+            self._executor, self._start, scope, body, extra
+        )
         if iterator is None:  # the whole answer came with the start: one write, no more thread hops
             protocol.response_bytes(status, headers, head)
             return
@@ -98,7 +116,7 @@ class RSGIApp:
                 await loop.run_in_executor(self._executor, close)
 
     def _start(
-        self, scope: Any, body: bytes
+        self, scope: Any, body: bytes, extra: dict[str, object]
     ) -> tuple[int, list[tuple[str, str]], bytes, Iterator[bytes] | None]:
         """Call the WSGI app (on a pool thread) until it has started its response: its status, headers and
         the answer whole when it is at most WHOLE_BYTES (no iterator then), else its first chunks and an
@@ -106,6 +124,7 @@ class RSGIApp:
         a small answer took three (with the wait for a body below: 1.10 → 0.78 ms of CPU in the web process
         for an uncached canned query, bench/request_path.py), so small answers take none."""
         environ = wsgi_environ(scope, body)
+        environ.update(extra)  # from the fast path: the error of a query it ran (handover.py)
         response: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:

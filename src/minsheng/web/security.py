@@ -16,6 +16,14 @@ POLICY = (
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
+# What every response carries; the fast path (fastpath.py) writes these same ones.
+HEADERS = (
+    ("Content-Security-Policy", POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
 
 class RequestTooLarge(MinshengError):
     http_status = 413
@@ -38,8 +46,6 @@ def register(app: Flask, max_body_bytes: int) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = POLICY
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        for name, value in HEADERS:
+            response.headers[name] = value
         return response
