@@ -396,7 +396,8 @@ def _extending_optionals(
 def _optionals_in(
     code: list[Token], begin: int, end: int, reach: frozenset[str]
 ) -> list[tuple[int, frozenset[str]]]:
-    """The OPTIONALs written directly in the group between code positions `begin` and `end`."""
+    """The plain OPTIONALs written directly in the group between code positions `begin` and `end`, with
+    the variables of `reach` they mention."""
     found = []
     depth = 0
     for position in range(begin + 1, end):
@@ -406,20 +407,51 @@ def _optionals_in(
         elif token.kind == "punct" and token.text in _CLOSERS:
             depth -= 1
         elif depth == 0 and token.kind == "word" and token.text.upper() == "OPTIONAL":
-            opening = position + 1
-            level, mentioned = 0, set[str]()
-            for inner in code[opening:]:
-                if inner.kind == "punct" and inner.text in _OPENERS:
-                    level += 1
-                elif inner.kind == "punct" and inner.text in _CLOSERS:
-                    level -= 1
-                    if level == 0:
-                        break
-                elif inner.kind == "var" and inner.text[1:] in reach:
-                    mentioned.add(inner.text[1:])
-            if code[opening].text == "{" and mentioned:
-                found.append((code[opening].start + 1, frozenset(mentioned)))
+            mentioned = _plain_group(code, position + 1, reach)
+            if mentioned:
+                found.append((code[position + 1].start + 1, mentioned))
     return found
+
+
+# What makes a group's answer depend on whether a variable is bound before it: a nested OPTIONAL, MINUS or
+# UNION (an inner left join keeps a solution its variable would have dropped), a BIND or a subquery (an
+# expression or a projection that sees it), GRAPH and SERVICE (kept out for simplicity).
+_NOT_PLAIN = frozenset({"OPTIONAL", "MINUS", "UNION", "BIND", "SELECT", "GRAPH", "SERVICE"})
+
+
+def _plain_group(code: list[Token], opening: int, reach: frozenset[str]) -> frozenset[str]:
+    """The variables of `reach` that the group opening at code position `opening` mentions, if the group
+    is plain: triple patterns, FILTERs (EXISTS included: an OPTIONAL's filters are tested on the solution
+    it extends) and VALUES blocks, so that binding those variables first does not change its answer.
+    Empty otherwise, or if nothing opens there."""
+    if opening >= len(code) or code[opening].text != "{":
+        return frozenset()
+    level, mentioned = 0, set[str]()
+    awaiting = ""  # VALUES or EXISTS, whose own `{` comes next
+    inside_exists = 0  # the level an EXISTS group opened at (0: not in one)
+    for inner in code[opening:]:
+        if inner.kind == "punct" and inner.text in _OPENERS:
+            level += 1
+            if inner.text == "{" and level > 1 and not inside_exists:
+                if not awaiting:
+                    return frozenset()  # a nested group
+                inside_exists = level if awaiting == "EXISTS" else 0
+                awaiting = ""
+        elif inner.kind == "punct" and inner.text in _CLOSERS:
+            if level == inside_exists:
+                inside_exists = 0
+            level -= 1
+            if level == 0:
+                break
+        elif inner.kind == "word" and not inside_exists:
+            word = inner.text.upper()
+            if word in _NOT_PLAIN:
+                return frozenset()
+            if word in ("VALUES", "EXISTS"):
+                awaiting = word
+        elif inner.kind == "var" and inner.text[1:] in reach:
+            mentioned.add(inner.text[1:])
+    return frozenset(mentioned)
 
 
 def _projected(select: list[Token]) -> frozenset[str] | None:
