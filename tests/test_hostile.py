@@ -7,6 +7,7 @@ import contextlib
 import http.client
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -256,13 +258,25 @@ def test_head_answers_like_get(hostile: Server) -> None:
 
 
 def test_an_oversized_chunked_body_is_413_not_cut(hostile: Server) -> None:
+    """The server reads an oversized body to its end before it answers 413: closed with bytes unread, the
+    connection would be reset under a client still sending (a broken pipe, not an answer). The client here
+    sends past the limit, then waits until the server could have answered, then sends the rest."""
     url = urllib.parse.urlsplit(hostile)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-    body = (b"ASK { FILTER(true) }" + b" " * 2_000_000,)
+
+    def body() -> Iterator[bytes]:
+        yield b"ASK { FILTER(true) }"
+        for _ in range(18):  # 1.18 MB: past the 1 MB limit
+            yield b" " * 65536
+        assert connection.sock is not None
+        select.select([connection.sock], [], [], 2.0)  # an answer sent now would be readable now
+        for _ in range(14):
+            yield b" " * 65536
+
     connection.request(
         "POST",
         "/sparql",
-        body=iter(body),
+        body=body(),
         headers={"Content-Type": "application/sparql-query"},
         encode_chunked=True,
     )
