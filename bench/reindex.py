@@ -6,6 +6,10 @@ written), writes `listings.sqlite` anew (the source's hard link removed first) a
 file's checksum and the release id recomputed as bench/generate.py computes it.
 
     .venv/bin/python bench/reindex.py /tmp/m19/10m/dist /tmp/h19b-rel/10m
+    .venv/bin/python bench/reindex.py /tmp/m19/10m/dist /tmp/h19b-rel/10m --index built.sqlite  # built before
+
+(`--index`: a file written beforehand by `listings.index_bytes` from the same N-Quads and VoID, say while the
+release's own generation was still writing its index.)
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from minsheng.release.manifest import MANIFEST, VOID, FileEntry, read_manifest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def reindex(source: Path, out: Path) -> None:
+def reindex(source: Path, out: Path, built: Path | None = None) -> None:
     manifest = read_manifest(source)
     out.mkdir(parents=True, exist_ok=False)
     for path in sorted(source.rglob("*")):
@@ -34,8 +38,11 @@ def reindex(source: Path, out: Path) -> None:
             target.mkdir()
         elif path.name not in (listings.INDEX, MANIFEST) or path.parent != source:
             os.link(path, target)
-    indexed = catalog.listings(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
-    data = listings.index_bytes(out / "minsheng.nq", indexed, out / VOID)
+    if built is not None:
+        data = built.read_bytes()
+    else:
+        indexed = catalog.listings(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
+        data = listings.index_bytes(out / "minsheng.nq", indexed, out / VOID)
     (out / listings.INDEX).write_bytes(data)
     files = {**manifest.files, listings.INDEX: FileEntry(hashlib.sha256(data).hexdigest(), len(data))}
     fingerprint = "".join(f"{name} {entry.sha256}\n" for name, entry in sorted(files.items()))
@@ -47,9 +54,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="the release directory to copy (its dist/ layout)")
     parser.add_argument("out", type=Path, help="the new release directory (must not exist)")
+    parser.add_argument("--index", type=Path, help="an index file built beforehand, used as it is")
     options = parser.parse_args()
     started = time.perf_counter()
-    reindex(options.source, options.out)
+    reindex(options.source, options.out, options.index)
     print(f"{options.out}: listing index rebuilt in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 
