@@ -261,7 +261,7 @@ def generate(triples: int, out: Path, dist: Path) -> int:
     (out / textindex.INDEX).write_bytes(textindex.index_bytes(out / "minsheng.nq"))
     # The listing index of the paged queries, likewise (their pages are ranges of it).
     indexed = catalog.listings(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
-    (out / listings.INDEX).write_bytes(listings.index_bytes(out / "minsheng.nq", indexed))
+    (out / listings.INDEX).write_bytes(listings.index_bytes(out / "minsheng.nq", indexed, out / "void.ttl"))
     files = [
         "minsheng.nq",
         "void.ttl",

@@ -7,6 +7,7 @@ bench/run.py's own helpers, and prints the summed PSS of the server's processes 
 
     .venv/bin/python bench/served.py bench/releases/10000000/dist "/queries/figures-by-region?region=330105"
     .venv/bin/python bench/served.py bench/releases/10000000/dist --all   # every canned query, and page 100
+    .venv/bin/python bench/served.py DIST --all --queries awards,dataset-summary --ports 19500-19599
 
 With --all: every canned query's default request (its example's parameters but `limit`, as bench/run.py
 asks them; the federated ones left out) and, for a paged query with more than 9,900 rows, its page 100 of
@@ -31,15 +32,16 @@ import run  # bench/run.py, beside this file
 SLOW = 20.0  # seconds: a request slower than this is asked once
 
 
-def every_query(base: str) -> list[str]:
-    """Each canned query's default request, and page 100 (or the last page) of a paged one."""
+def every_query(base: str, only: set[str] | None = None) -> list[str]:
+    """Each canned query's default request, and page 100 (or the last page) of a paged one; of the
+    queries named in `only`, when given."""
     from urllib.parse import urlencode
 
     from minsheng.query.catalog import load_catalog
 
     paths = []
     for name, canned in sorted(load_catalog(run.CURATED / "queries").items()):
-        if canned.service_parameters:
+        if canned.service_parameters or (only is not None and name not in only):
             continue  # federated: they call another endpoint
         given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items() if k != "limit"}
         path = f"/queries/{name}.json" + (f"?{urlencode(given)}" if given else "")
@@ -69,11 +71,13 @@ def main() -> int:
     parser.add_argument("dist", type=Path, help="the release directory (its dist/ layout)")
     parser.add_argument("paths", nargs="*", help="request paths, such as /queries/regions")
     parser.add_argument("--all", action="store_true", help="every canned query and its page 100")
+    parser.add_argument("--queries", metavar="NAME,…", help="with --all: only these canned queries")
     parser.add_argument("--ports", metavar="LOW-HIGH", help="listen on a free port of this range only")
     options = parser.parse_args()
     if options.ports:
         low, high = (int(part) for part in options.ports.split("-"))
         run.PORTS.append(range(low, high + 1))
+    only = set(options.queries.split(",")) if options.queries else None
     command = [run.PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(options.dist.resolve())]
     command += ["--port", "{port}"]
     command += ["--result-cache", "0", "--timeout", "120"]
@@ -81,7 +85,7 @@ def main() -> int:
     with run.server(command, "/health", ready_seconds=900) as (base, process):
         up = time.perf_counter() - started
         print(f"up after {up:.0f} s; PSS {run.tree_pss(process.pid) / 2**30:.2f} GiB", flush=True)
-        paths = list(options.paths) + (every_query(base) if options.all else [])
+        paths = list(options.paths) + (every_query(base, only) if options.all else [])
         for path in paths:
             samples: list[float] = []
             rows: int | str = 0

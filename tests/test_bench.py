@@ -75,6 +75,32 @@ def test_the_served_store_probe_runs_and_prints_its_memory() -> None:
     assert "PSS after:" in done.stdout and "GiB over" in done.stdout
 
 
+def test_a_release_is_reindexed_into_a_hard_linked_copy(tmp_path: Path) -> None:
+    """bench/reindex.py: the copy's files are the release's own (hard links), its listing index has a table
+    of every declared listing, and its manifest checks out against its files."""
+    import sqlite3
+
+    from minsheng.query.catalog import listings, load_catalog
+    from minsheng.release.manifest import read_manifest
+    from support import CURATED
+
+    out = tmp_path / "copy"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "reindex.py"), str(ROOT / "dist"), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "minsheng.nq").samefile(ROOT / "dist" / "minsheng.nq")
+    assert not (out / "listings.sqlite").samefile(ROOT / "dist" / "listings.sqlite")
+    read_manifest(out)  # every file against its checksum, the new index's included
+    with sqlite3.connect(out / "listings.sqlite") as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables == {f"{one.query} {one.digest}" for one in listings(load_catalog(CURATED / "queries"))}
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench installs it)")
 def test_the_request_path_split_runs_and_prints_its_table() -> None:
     done = subprocess.run(

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pyoxigraph
 
+from minsheng.core.namespaces import GRAPH
+
 INDEX = "listings.sqlite"
 LAYOUT = "2"  # the tables' layout: part of every table's digest, so a file of another layout goes unused
 COMPARISONS = ("=", "<", "<=", ">", ">=")
@@ -192,13 +194,22 @@ def rows_of(store: pyoxigraph.Store, listing: Listing) -> list[tuple[Held, ...]]
     return sorted(found, key=repr)
 
 
-def index_bytes(nquads: Path | bytes, listings: Sequence[Listing]) -> bytes:
-    """The index file of a release's N-Quads (a file, or its bytes), for these listings."""
+def index_bytes(nquads: Path | bytes, listings: Sequence[Listing], void: Path | bytes | None = None) -> bytes:
+    """The index file of a release's N-Quads (a file, or its bytes), for these listings; `void`, the
+    release's VoID description (Turtle), is loaded into its graph as the served store holds it (a listing
+    of what it describes reads it)."""
     store = pyoxigraph.Store()
     if isinstance(nquads, Path):
         store.bulk_load(path=str(nquads), format=pyoxigraph.RdfFormat.N_QUADS)
     else:
         store.bulk_load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
+    if void is not None:
+        graph = pyoxigraph.NamedNode(str(GRAPH) + "void")
+        turtle = pyoxigraph.RdfFormat.TURTLE
+        if isinstance(void, Path):
+            store.bulk_load(path=str(void), format=turtle, to_graph=graph)
+        else:
+            store.bulk_load(void, format=turtle, to_graph=graph)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / INDEX
         connection = sqlite3.connect(path)

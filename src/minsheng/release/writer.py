@@ -329,7 +329,7 @@ def write_release(dataset: Dataset, settings: Settings, indexed: Sequence[Listin
     files[OBSERVATIONS_METADATA] = observations_metadata()
     files[CONTEXT] = context
     files[textindex.INDEX] = textindex.index_bytes(files["minsheng.nq"])
-    files[listings.INDEX] = listings.index_bytes(files["minsheng.nq"], indexed)
+    files[listings.INDEX] = listings.index_bytes(files["minsheng.nq"], indexed, files["void.ttl"])
     for text in sorted((settings.data_dir / "sources").glob("*.txt")):
         files[f"sources/{text.name}"] = text.read_bytes()
     # The release id covers every file: any change (data, description, texts) is a new release, new ETags.
