@@ -67,9 +67,17 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port of 127.0.0.1: any, or one of MINSHENG_TEST_PORTS ("19750-19799") on a machine shared
+    with other sessions that keep to ranges of their own."""
+    low, _, high = os.environ.get("MINSHENG_TEST_PORTS", "").partition("-")
+    for port in range(int(low), int(high or low) + 1) if low else [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # taken: the next of the range
+                continue
+            return int(s.getsockname()[1])
+    raise OSError(f"no free port in MINSHENG_TEST_PORTS={os.environ['MINSHENG_TEST_PORTS']}")
 
 
 def wait_until_serving(url: str, process: subprocess.Popen, describe, timeout: float = 180) -> None:
