@@ -8,6 +8,7 @@ import pyoxigraph
 import pytest
 
 from minsheng.release import textindex
+from minsheng.release.indexfiles import IndexFiles
 from minsheng.release.textindex import TextSearch
 
 CONTAINS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -33,14 +34,16 @@ def test_hits_are_the_substring_matches(keyword: str, release_dir: Path, store: 
             use_default_graph_as_union=True,
         )
     )
-    assert textindex.search(release_dir, TextSearch("resource", keyword, 1_000_000)) == expected
+    assert textindex.search(IndexFiles(release_dir), TextSearch("resource", keyword, 1_000_000)) == expected
 
 
 def test_hits_page_by_iri(release_dir: Path) -> None:
-    every = textindex.search(release_dir, TextSearch("resource", "电梯", 1_000_000))
+    every = textindex.search(IndexFiles(release_dir), TextSearch("resource", "电梯", 1_000_000))
     assert len(every) > 4
-    first = textindex.search(release_dir, TextSearch("resource", "电梯", 3))
-    rest = textindex.search(release_dir, TextSearch("resource", "电梯", 1_000_000, after=first[-1]))
+    first = textindex.search(IndexFiles(release_dir), TextSearch("resource", "电梯", 3))
+    rest = textindex.search(
+        IndexFiles(release_dir), TextSearch("resource", "电梯", 1_000_000, after=first[-1])
+    )
     assert first + rest == every
 
 
@@ -54,4 +57,4 @@ def test_the_index_is_in_the_manifest(release_dir: Path) -> None:
 def test_keywords_never_reach_the_index_syntax(release_dir: Path) -> None:
     """FTS5 query syntax in a keyword is text to find, like any other."""
     for keyword in ['"', "a OR b", "NEAR(a b)", "*", "pairs : x", "'; DROP TABLE texts; --"]:
-        assert textindex.search(release_dir, TextSearch("resource", keyword, 10)) == []
+        assert textindex.search(IndexFiles(release_dir), TextSearch("resource", keyword, 10)) == []

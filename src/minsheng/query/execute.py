@@ -428,7 +428,7 @@ def _listed_page(
     its own joins, and was far slower given either."""
     wanted = request.listing
     assert wanted is not None
-    found = listings.page(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
+    found = listings.page(store.indexes, replace(wanted, limit=wanted.limit + 1))
     if found is None:
         return request.text, substitutions
     after = {after_variable(column.name) for column in wanted.listing.key}
@@ -457,7 +457,7 @@ def run_job(store: Store, job: Job) -> Outcome:
         next_key: tuple[str, ...] | None = None
         if request.text_search is not None:
             wanted = request.text_search
-            hits = search(store.dist_dir, replace(wanted, limit=wanted.limit + 1))
+            hits = search(store.indexes, replace(wanted, limit=wanted.limit + 1))
             if len(hits) > wanted.limit:
                 hits, next_key = hits[: wanted.limit], (hits[wanted.limit - 1],)
             text = bind_rows(text, [wanted.variable], [[pyoxigraph.NamedNode(hit)] for hit in hits])

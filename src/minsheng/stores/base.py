@@ -13,6 +13,7 @@ import pyoxigraph
 from minsheng.core.errors import MinshengError
 from minsheng.core.namespaces import GRAPH
 from minsheng.core.terms import Term as Term  # re-exported: the store contract's terms
+from minsheng.release.indexfiles import IndexFiles
 from minsheng.release.manifest import Manifest
 
 REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
@@ -49,6 +50,7 @@ class Store(Protocol):
 
     manifest: Manifest
     dist_dir: Path
+    indexes: IndexFiles  # the release's SQLite indexes in dist_dir, kept open per process (indexfiles.py)
 
     @property
     def release_id(self) -> str: ...

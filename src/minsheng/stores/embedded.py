@@ -14,6 +14,7 @@ import pyoxigraph
 
 from minsheng.core.files import replace_directory
 from minsheng.core.sparql_text import bind_values, service_variables
+from minsheng.release.indexfiles import IndexFiles
 from minsheng.release.manifest import DATA_DUMP, VOID, Manifest
 from minsheng.stores.base import VOID_GRAPH, Dataset, QueryResults, ReleaseUnavailable, Substitutions
 
@@ -26,9 +27,14 @@ class EmbeddedStore:
     manifest: Manifest
     dist_dir: Path
     _graphs: list[str] | None = field(default=None, init=False, repr=False)
+    # The store owns its release's open index files: a new release is a new store, and so new connections.
+    indexes: IndexFiles = field(init=False, repr=False, compare=False)
     # pyoxigraph evaluates an OPTIONAL's group on its own and joins after (a hash left join): a listing's
     # page binds its rows into the OPTIONALs too (execute._listed_page).
     evaluates_optionals_alone: ClassVar[bool] = True
+
+    def __post_init__(self) -> None:
+        self.indexes = IndexFiles(self.dist_dir)
 
     @property
     def release_id(self) -> str:

@@ -38,7 +38,7 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph
@@ -46,6 +46,7 @@ import pyoxigraph
 from minsheng.core.namespaces import BASE, GRAPH
 from minsheng.core.sparql_text import bind_values, query_form, read
 from minsheng.core.terms import solutions, value_of
+from minsheng.release.indexfiles import IndexFiles
 from minsheng.release.manifest import Manifest, release_graph_counts
 from minsheng.stores.base import VOID_GRAPH, Dataset, QueryResults, ReleaseUnavailable, Substitutions
 
@@ -80,6 +81,11 @@ class RemoteStore:
     # Virtuoso refuses to sort more rows than this (its MaxSortedTopRows default): the row cut's LIMIT stays
     # within it (execute.run_job).
     max_sorted_rows: int = 10_000
+    # The store owns its release's open index files: a new release is a new store, and so new connections.
+    indexes: IndexFiles = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.indexes = IndexFiles(self.dist_dir)
 
     @property
     def release_id(self) -> str:

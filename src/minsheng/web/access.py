@@ -1,7 +1,9 @@
 """Request ids and the access log: one structured (JSON) line per request.
 
-The line has the method, path, status, duration, the query's hash and row count where a query ran, and the
-request id that error responses also carry, so a user's report can be found in the log.
+The line has the method, path, status, duration, the query's hash and row count where a query ran, the
+request id that error responses also carry, so a user's report can be found in the log, and which of the two
+request paths answered (`via`: "fast" for web/fastpath.py, "flask" for the views), which the answers
+themselves never show: they are the same by design (tests/test_fastpath.py asserts both).
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import re
 import sys
 import time
 import uuid
+from typing import Literal
 
 from flask import Flask, Response, g, request
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 log = logging.getLogger("minsheng.access")
+Via = Literal["fast", "flask"]  # which request path answered: the line's `via`
 
 
 def configure_logging() -> None:
@@ -48,6 +52,7 @@ def register(app: Flask) -> None:
             g.get("query_hash"),
             g.get("rows"),
             bool(g.get("truncated")),
+            via="flask",
         )
         return response
 
@@ -66,9 +71,12 @@ def write(
     query_hash: str | None,
     rows: int | None,
     truncated: bool,
+    *,
+    via: Via,
 ) -> None:
     """The access line of one request; Flask's hook and the fast path (fastpath.py) both write it here, so
-    the two paths log the same line."""
+    the two paths log the same line but for `via`, the path that answered ("fast" or "flask"; not
+    "path", which is the URL's)."""
     entry = {
         "request_id": request_id,
         "pid": os.getpid(),
@@ -78,6 +86,7 @@ def write(
         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         "query_hash": query_hash,
         "rows": rows,
+        "via": via,
     }
     if truncated:
         entry["truncated"] = True

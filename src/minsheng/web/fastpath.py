@@ -273,6 +273,7 @@ class FastPath:
             asked.query.digest,
             answer.rows,
             answer.truncated,
+            via="fast",
         )
         return headers
 
