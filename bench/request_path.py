@@ -86,9 +86,7 @@ def main() -> int:
     parser.add_argument("--no-peer", action="store_true", help="leave the Oxigraph server out")
     parser.add_argument("extra", nargs="*", help="more `minsheng serve` options (after --)")
     options = parser.parse_args()
-    if options.ports:
-        low, high = (int(part) for part in options.ports.split("-"))
-        run.PORTS.append(range(low, high + 1))
+    run.keep_to_ports(options.ports)
     urls = {
         "/health": "/health",
         "regions": run.CANNED_LIGHT,

@@ -217,6 +217,13 @@ STEPS = {"store": step_store, "load": step_load, "open": step_open, "queries": s
 PORTS: list[range] = []
 
 
+def keep_to_ports(ports: str | None) -> None:
+    """Listen only on ports of `--ports LOW-HIGH`, when given."""
+    if ports:
+        low, high = (int(part) for part in ports.split("-"))
+        PORTS.append(range(low, high + 1))
+
+
 def free_port() -> int:
     for port in PORTS[0] if PORTS else [0]:
         with socket.socket() as s:
@@ -693,9 +700,7 @@ def main() -> int:
     options = parser.parse_args()
     if options.only == "throughput":
         options.skip_scale = True
-    if options.ports:
-        low, high = (int(part) for part in options.ports.split("-"))
-        PORTS.append(range(low, high + 1))
+    keep_to_ports(options.ports)
     if not (ROOT / "dist" / "manifest.json").exists():
         print("build the real release first: make build", file=sys.stderr)
         return 2

@@ -74,9 +74,7 @@ def main() -> int:
     parser.add_argument("--queries", metavar="NAME,…", help="with --all: only these canned queries")
     parser.add_argument("--ports", metavar="LOW-HIGH", help="listen on a free port of this range only")
     options = parser.parse_args()
-    if options.ports:
-        low, high = (int(part) for part in options.ports.split("-"))
-        run.PORTS.append(range(low, high + 1))
+    run.keep_to_ports(options.ports)
     only = set(options.queries.split(",")) if options.queries else None
     command = [run.PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(options.dist.resolve())]
     command += ["--port", "{port}"]

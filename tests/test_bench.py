@@ -19,16 +19,21 @@ pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the f
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def bench_script(name: str, *arguments: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """One of bench/'s scripts run to its end, its output captured (its exit code is the test's to read)."""
+    return subprocess.run(
+        [sys.executable, str(ROOT / "bench" / name), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def test_the_scale_benchmark_runs_and_prints_its_tables(tmp_path: Path) -> None:
     # The benchmark copies the real release in dist/, which `make test` builds first.
     options = ["--sizes", "20000,40000", "--skip-http", "--repeats", "2", "--releases", str(tmp_path)]
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), *options],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = bench_script("run.py", *options, timeout=600)
     # Exit 1 means a target was missed, which small sizes may do; anything else is a broken benchmark.
     assert done.returncode in (0, 1), done.stderr
     out = done.stdout
@@ -44,13 +49,7 @@ def test_the_scale_benchmark_runs_and_prints_its_tables(tmp_path: Path) -> None:
 
 
 def test_the_request_cost_split_runs_and_prints_its_table() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "request_cost.py"), "--requests", "3"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = bench_script("request_cost.py", "--requests", "3")
     assert done.returncode == 0, done.stderr
     rows = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| /")]
     assert [row[1].strip() for row in rows] == [
@@ -63,13 +62,7 @@ def test_the_request_cost_split_runs_and_prints_its_table() -> None:
 
 
 def test_the_served_store_probe_runs_and_prints_its_memory() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "served.py"), str(ROOT / "dist"), "/queries/regions"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = bench_script("served.py", str(ROOT / "dist"), "/queries/regions")
     assert done.returncode == 0, done.stderr
     assert "/queries/regions: p50" in done.stdout
     assert "PSS after:" in done.stdout and "GiB over" in done.stdout
@@ -85,13 +78,7 @@ def test_a_release_is_reindexed_into_a_hard_linked_copy(tmp_path: Path) -> None:
     from support import CURATED
 
     out = tmp_path / "copy"
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "reindex.py"), str(ROOT / "dist"), str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = bench_script("reindex.py", str(ROOT / "dist"), str(out))
     assert done.returncode == 0, done.stderr
     assert (out / "minsheng.nq").samefile(ROOT / "dist" / "minsheng.nq")
     assert not (out / "listings.sqlite").samefile(ROOT / "dist" / "listings.sqlite")
@@ -103,13 +90,7 @@ def test_a_release_is_reindexed_into_a_hard_linked_copy(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench installs it)")
 def test_the_request_path_split_runs_and_prints_its_table() -> None:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "request_path.py"), "--seconds", "1", "--no-peer"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = bench_script("request_path.py", "--seconds", "1", "--no-peer")
     assert done.returncode == 0, done.stderr
     lines = [line.split("|") for line in done.stdout.splitlines() if line.startswith("| ")]
     rows = {cells[1].strip(): cells[2:-1] for cells in lines}
