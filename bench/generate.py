@@ -260,7 +260,7 @@ def generate(triples: int, out: Path, dist: Path) -> int:
     # The text index, as the release writer builds it (search answers from it).
     (out / textindex.INDEX).write_bytes(textindex.index_bytes(out / "minsheng.nq"))
     # The listing index of the paged queries, likewise (their pages are ranges of it).
-    indexed = catalog.listings(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
+    indexed = catalog.indexes(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
     (out / listings.INDEX).write_bytes(listings.index_bytes(out / "minsheng.nq", indexed, out / "void.ttl"))
     files = [
         "minsheng.nq",

@@ -9,7 +9,10 @@ file's checksum and the release id recomputed as bench/generate.py computes it.
     .venv/bin/python bench/reindex.py /tmp/m19/10m/dist /tmp/h19b-rel/10m --index built.sqlite  # built before
 
 (`--index`: a file written beforehand by `listings.index_bytes` from the same N-Quads and VoID, say while the
-release's own generation was still writing its index.)
+release's own generation was still writing its index. `--missing`: the source's tables whose declarations
+the checkout still makes are kept and only the others built, as when a query gains an index.)
+
+    .venv/bin/python bench/reindex.py /tmp/h19b-rel/10m /tmp/m20/10m --missing
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
+import sqlite3
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -29,7 +35,37 @@ from minsheng.release.manifest import MANIFEST, VOID, FileEntry, read_manifest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def reindex(source: Path, out: Path, built: Path | None = None) -> None:
+def missing_only(source: Path, out: Path) -> bytes:
+    """The source's listing index with the tables of declarations no longer made dropped and only the
+    missing ones built (a declaration's tables are named by its digest, so a table kept is one the
+    checkout would build alike)."""
+    declared = catalog.indexes(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
+    with tempfile.TemporaryDirectory(dir=out) as scratch:
+        path = Path(scratch) / listings.INDEX
+        shutil.copyfile(source / listings.INDEX, path)
+        connection = sqlite3.connect(path)
+        try:
+            held = {n for (n,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            wanted = {name for one in declared for name in one.tables}
+            for name in sorted(held - wanted):
+                connection.execute(f'DROP TABLE "{name.replace(chr(34), chr(34) * 2)}"')
+            missing = [one for one in declared if not set(one.tables) <= held]
+            print(
+                f"keeping {len(held & wanted)} tables, building {len(missing)} declarations", file=sys.stderr
+            )
+            if missing:
+                store = listings.release_store(out / "minsheng.nq", out / VOID)
+                for one in missing:
+                    listings.write_tables(connection, store, one)
+            connection.commit()
+            if held - wanted:
+                connection.execute("VACUUM")
+        finally:
+            connection.close()
+        return path.read_bytes()
+
+
+def reindex(source: Path, out: Path, built: Path | None = None, missing: bool = False) -> None:
     manifest = read_manifest(source)
     out.mkdir(parents=True, exist_ok=False)
     for path in sorted(source.rglob("*")):
@@ -40,8 +76,10 @@ def reindex(source: Path, out: Path, built: Path | None = None) -> None:
             os.link(path, target)
     if built is not None:
         data = built.read_bytes()
+    elif missing:
+        data = missing_only(source, out)
     else:
-        indexed = catalog.listings(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
+        indexed = catalog.indexes(catalog.load_catalog(ROOT / "src/minsheng/curated/queries"))
         data = listings.index_bytes(out / "minsheng.nq", indexed, out / VOID)
     (out / listings.INDEX).write_bytes(data)
     files = {**manifest.files, listings.INDEX: FileEntry(hashlib.sha256(data).hexdigest(), len(data))}
@@ -55,9 +93,12 @@ def main() -> int:
     parser.add_argument("source", type=Path, help="the release directory to copy (its dist/ layout)")
     parser.add_argument("out", type=Path, help="the new release directory (must not exist)")
     parser.add_argument("--index", type=Path, help="an index file built beforehand, used as it is")
+    parser.add_argument(
+        "--missing", action="store_true", help="keep the source's tables still declared, build only the rest"
+    )
     options = parser.parse_args()
     started = time.perf_counter()
-    reindex(options.source, options.out, options.index)
+    reindex(options.source, options.out, options.index, options.missing)
     print(f"{options.out}: listing index rebuilt in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return 0
 

@@ -10,7 +10,7 @@ import pytest
 
 from minsheng.build.compile import build_dataset
 from minsheng.core.config import Settings
-from minsheng.query.catalog import listings, load_catalog
+from minsheng.query.catalog import indexes, load_catalog
 from minsheng.release.writer import write_release
 from minsheng.validate.shapes import validate_dataset
 from minsheng.web import create_app
@@ -37,7 +37,7 @@ def release_dir(tmp_path_factory: pytest.TempPathFactory, dataset, settings: Set
         shutil.copytree(CURATED / name, root / name)
     scratch = Settings(root=root)
     assert validate_dataset(dataset, scratch).conforms
-    write_release(dataset, scratch, listings(load_catalog(scratch.queries_dir)))
+    write_release(dataset, scratch, indexes(load_catalog(scratch.queries_dir)))
     return scratch.dist_dir
 
 

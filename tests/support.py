@@ -210,3 +210,68 @@ def assert_shortcut_answers_alike(query, store) -> int:
         assert answers[0] == answers[1], f"{query.name}'s shortcut answers otherwise with {given}"
         compared += rows
     return compared
+
+
+def assert_facets_answer_alike(query, store, dist, *, most_pairs: int = 60) -> int:
+    """A faceted canned query (catalog `facets`) answers a selection from its facet index exactly as the
+    query's own text counts it on `store` (a pyoxigraph store of the release in `dist`, whose listing index
+    holds the facet tables): the same JSON, byte for byte, rows in order. The selections: every value of
+    every dimension a parameter picks by, in each language; pairs of the two commonest values of two
+    dimensions (up to `most_pairs`); three picked at once; and a value of one dimension given as another's,
+    which picks nothing. The rows compared."""
+    import itertools
+    import sqlite3
+
+    import pyoxigraph
+
+    from minsheng.core.sparql_text import bind_rows, bind_values
+    from minsheng.release import facets, listings
+
+    assert query.counted is not None, query.name
+    selects = query.counted.index.selects
+    # The values there are, as the query's own text counts them with nothing picked.
+    found = store.query(query.text, use_default_graph_as_union=True)
+    values: dict[str, list[tuple[pyoxigraph.QuerySolution, int]]] = {}
+    for row in found:
+        values.setdefault(row["dimension"].value, []).append((row, int(row["figures"].value)))
+
+    def term(select, row):
+        return row["item"] if select.column == "item" else pyoxigraph.Literal(row["code"].value)
+
+    singles = [[(s, term(s, row))] for s in selects for row, _ in values.get(s.dimension, [])]
+    commonest = {
+        s.parameter: [term(s, row) for row, _ in sorted(values.get(s.dimension, []), key=lambda v: -v[1])[:2]]
+        for s in selects
+    }
+    pairs = [
+        [(a, x), (b, y)]
+        for a, b in itertools.combinations(selects, 2)
+        for x in commonest[a.parameter]
+        for y in commonest[b.parameter]
+    ][:most_pairs]
+    triple = [[(s, commonest[s.parameter][0]) for s in selects[:3] if commonest[s.parameter]]]
+    crossed = [[(selects[0], term(selects[1], values[selects[1].dimension][0][0]))]]
+    language = next((p for p in query.parameters if p.name == "lang"), None)
+    languages = [{}] + ([{"lang": v} for v in language.values] if language is not None else [])
+    connection = sqlite3.connect(f"{(dist / listings.INDEX).resolve().as_uri()}?mode=ro", uri=True)
+    compared = 0
+    try:
+        for picked in singles + pairs + triple + crossed:
+            for other in languages[: 3 if len(picked) == 1 else 1]:
+                bound = {pyoxigraph.Variable(s.parameter): t for s, t in picked}
+                bound.update({pyoxigraph.Variable(n): t for n, t in query.bind(other)})
+                given = tuple((v.value, t) for v, t in bound.items())
+                page = query.page({}, 10_000, given)
+                assert page.facets is not None, f"{query.name}: the index is not asked with {picked}"
+                counted = facets.counts(connection, page.facets)
+                assert counted is not None, f"{query.name}: the release has no facet tables"
+                answers = []
+                for text in (bind_rows(query.counted.text, facets.BINDS, counted), query.text):
+                    answer = store.query(bind_values(text, bound), use_default_graph_as_union=True)
+                    answers.append(answer.serialize(format=pyoxigraph.QueryResultsFormat.JSON))
+                assert answers[0] == answers[1], f"{query.name}'s facet index answers otherwise with {given}"
+                compared += len(counted)
+    finally:
+        connection.close()
+    assert compared, f"{query.name}: nothing is compared"
+    return compared

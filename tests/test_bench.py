@@ -73,7 +73,7 @@ def test_a_release_is_reindexed_into_a_hard_linked_copy(tmp_path: Path) -> None:
     of every declared listing, and its manifest checks out against its files."""
     import sqlite3
 
-    from minsheng.query.catalog import listings, load_catalog
+    from minsheng.query.catalog import indexes, load_catalog
     from minsheng.release.manifest import read_manifest
     from support import CURATED
 
@@ -85,7 +85,7 @@ def test_a_release_is_reindexed_into_a_hard_linked_copy(tmp_path: Path) -> None:
     read_manifest(out)  # every file against its checksum, the new index's included
     with sqlite3.connect(out / "listings.sqlite") as connection:
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == {f"{one.query} {one.digest}" for one in listings(load_catalog(CURATED / "queries"))}
+    assert tables == {name for one in indexes(load_catalog(CURATED / "queries")) for name in one.tables}
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (make bench installs it)")
@@ -98,3 +98,42 @@ def test_the_request_path_split_runs_and_prints_its_table() -> None:
     # An uncached query costs the web process, the host and a query process CPU; a cached one crosses none.
     assert all(float(cell) > 0 for cell in rows["regions"][2:5])
     assert float(rows["cached canned query"][3]) == 0
+
+
+def test_reindex_keeps_the_tables_still_declared_and_builds_the_rest(tmp_path: Path) -> None:
+    """bench/reindex.py --missing: from a release whose index lacks one declaration's tables and holds one
+    no longer declared, the copy has exactly the declared tables, the rebuilt ones as the writer built
+    them."""
+    import shutil
+    import sqlite3
+
+    from minsheng.query.catalog import indexes, load_catalog
+    from minsheng.release.manifest import read_manifest
+    from support import CURATED
+
+    faceted = next(one for one in indexes(load_catalog(CURATED / "queries")) if len(one.tables) > 1)
+    lacking = tmp_path / "lacking.sqlite"
+    shutil.copyfile(ROOT / "dist" / "listings.sqlite", lacking)
+    with sqlite3.connect(lacking) as connection:
+        for name in faceted.tables:
+            connection.execute(f'DROP TABLE "{name}"')
+        connection.execute('CREATE TABLE "gone 0123456789abcdef" (x)')
+    done = bench_script("reindex.py", str(ROOT / "dist"), str(tmp_path / "a"), "--index", str(lacking))
+    assert done.returncode == 0, done.stderr
+    done = bench_script("reindex.py", str(tmp_path / "a"), str(tmp_path / "b"), "--missing")
+    assert done.returncode == 0, done.stderr
+    assert "building 1 declarations" in done.stderr
+    read_manifest(tmp_path / "b")
+
+    def tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+        with sqlite3.connect(path) as connection:
+            names = [n for (n,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            return {n: connection.execute(f'SELECT * FROM "{n}" ORDER BY 1, 2').fetchall() for n in names}
+
+    rebuilt, original = tables(tmp_path / "b" / "listings.sqlite"), tables(ROOT / "dist" / "listings.sqlite")
+    assert (
+        set(rebuilt)
+        == set(original)
+        == {n for one in indexes(load_catalog(CURATED / "queries")) for n in one.tables}
+    )
+    assert all(rebuilt[name] == original[name] for name in faceted.tables)

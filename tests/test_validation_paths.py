@@ -32,7 +32,7 @@ from minsheng.validate.shapes import (
     validate_with_pyshacl,
 )
 from minsheng.validate.shapes_sparql import UnsupportedShape, compile_shapes
-from support import CURATED, assert_shortcut_answers_alike, run_cli
+from support import CURATED, assert_facets_answer_alike, assert_shortcut_answers_alike, run_cli
 from test_summaries import check_class_partitions, check_summaries
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,6 +153,9 @@ def test_a_synthetic_releases_counts_are_its_own(release_dir: Path, tmp_path: Pa
     for query in load_catalog(CURATED / "queries").values():
         if query.shortcut is not None:
             assert assert_shortcut_answers_alike(query, store) > 100, query.name
+        # And what a facet index counts of a selection (browse-facets with values picked).
+        if query.counted is not None:
+            assert assert_facets_answer_alike(query, store, tmp_path / "dist") > 100, query.name
 
 
 @pytest.mark.slow  # a whole build or CLI subprocess: make test only

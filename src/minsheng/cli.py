@@ -88,7 +88,7 @@ ENGINE_OPTION = click.option(
 def build(root: Path | None, store: str | None, engine: str) -> None:
     """Compile data/ and ontology/, validate, and write the release to dist/ (atomically)."""
     from minsheng.build.compile import build_dataset
-    from minsheng.query.catalog import listings, load_catalog
+    from minsheng.query.catalog import indexes, load_catalog
     from minsheng.release.writer import write_release
     from minsheng.validate.shapes import validate_dataset
 
@@ -108,7 +108,7 @@ def build(root: Path | None, store: str | None, engine: str) -> None:
         click.echo(outcome.report(), err=True)
         click.echo("build failed validation; the previous release is untouched.", err=True)
         sys.exit(1)
-    manifest = write_release(dataset, settings, listings(load_catalog(settings.queries_dir)))
+    manifest = write_release(dataset, settings, indexes(load_catalog(settings.queries_dir)))
     for warning in outcome.warnings:
         click.echo(str(warning), err=True)
     click.echo(f"release {manifest.release}: {manifest.triples} quads written to {settings.dist_dir}")

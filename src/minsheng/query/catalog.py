@@ -4,7 +4,9 @@ Header keys: title, description, tags, parameters (name, type, default, required
 for an enum), example (parameters and what the golden test expects), and `shortcut`: another text that
 answers alike when none of the parameters it names is given (`when_none_of`, `text`: a file under the
 catalog's folder, not a canned query of its own), for an aggregate the build has already counted
-(browse-facets with nothing picked reads the summaries graph); a test compares the two answers.
+(browse-facets with nothing picked reads the summaries graph); a test compares the two answers. `facets`
+does the same for a selection: the counts of the things its parameters pick, read from the release's facet
+index (release/facets.py) and bound into `text`.
 
 Parameter values arrive as text and leave as typed RDF terms, bound by a VALUES block of terms serialised by
 pyoxigraph (N-Triples syntax) at the start of the WHERE group: the text a user sent never becomes query
@@ -31,6 +33,9 @@ from minsheng.core.namespaces import REGION
 from minsheng.core.sparql_text import query_form, read, service_variables
 from minsheng.core.terms import value_of
 from minsheng.query.paging import AFTER, KEY_TYPES, LIMIT, Paging, paged_text, parse_after, parse_limit
+from minsheng.release.facets import BINDS as FACET_BINDS
+from minsheng.release.facets import COLUMNS as FACET_COLUMNS
+from minsheng.release.facets import FacetLookup, Facets, Select
 from minsheng.release.listings import COMPARISONS, Column, Listing, Match, PageLookup
 from minsheng.release.textindex import TextSearch
 from minsheng.stores.base import Term
@@ -137,6 +142,16 @@ class Shortcut:
 
 
 @dataclass(frozen=True)
+class Counted:
+    """A selection's counts read from the release's facet index and bound into `text` (a header's
+    `facets`), when a parameter of the index picks; the query's own text counts them otherwise."""
+
+    index: Facets
+    text: str
+    path: str  # the file, relative to the catalog's folder
+
+
+@dataclass(frozen=True)
 class CannedQuery:
     name: str
     title: str
@@ -150,6 +165,7 @@ class CannedQuery:
     # variable joined from its hits, a page of them at a time (textindex)
     text_search: tuple[str, str] | None = None
     shortcut: Shortcut | None = None
+    counted: Counted | None = None
 
     @property
     def service_parameters(self) -> tuple[str, ...]:
@@ -198,6 +214,11 @@ class CannedQuery:
             given_names = {name for name, _ in bound}
             if self.shortcut is not None and not self.shortcut.when_none_of & given_names:
                 return Page(self.shortcut.text)
+            if self.counted is not None:
+                selecting = {s.parameter for s in self.counted.index.selects}
+                picked = tuple((name, str(term)) for name, term in bound if name in selecting)
+                if picked:
+                    return Page(self.text, facets=FacetLookup(self.counted.index, picked))
             return Page(self.text)
         limit = parse_limit(given.get(LIMIT), self.paging.size, most)
         raw_after = given.get(AFTER) or ""
@@ -219,13 +240,15 @@ class CannedQuery:
 class Page:
     """What runs for one page: the text, the after-key bindings, the page size (0: not paged) and, for a
     text search, the index lookup whose hits the query joins from; for a query with a listing index, the
-    lookup of the page's rows (the text is then what runs when the release has no such index)."""
+    lookup of the page's rows (the text is then what runs when the release has no such index); for a
+    faceted query, the selection whose counts the index gives."""
 
     text: str
     after: tuple[tuple[str, Term], ...] = ()
     size: int = 0
     search: TextSearch | None = None
     listing: PageLookup | None = None
+    facets: FacetLookup | None = None  # a selection counted from the facet index (the text: without it)
 
 
 def _header(text: str) -> str:
@@ -284,11 +307,30 @@ def _listing(
     return listing
 
 
+def _catalog_text(
+    path: Path, name: object, what: str, problem: Callable[[str], InvalidData]
+) -> tuple[str, str]:
+    """The text of a file a header names (`what` is the header key), under a folder of the catalog's."""
+    if not isinstance(name, str):
+        raise problem(f"{what} needs text: the file of the query that answers, under the catalog")
+    folder = path.parent.resolve()
+    file = (folder / name).resolve()
+    if not file.is_relative_to(folder) or file.suffix != ".rq" or file.parent == folder:
+        raise problem(f"{what} text is an .rq file in a folder under the catalog's (not a canned query)")
+    if not file.is_file():
+        raise problem(f"{what} text {name} is not a file")
+    text = file.read_text(encoding="utf-8")
+    reading = read(text)
+    if reading.form != "SELECT" or reading.where_group is None or reading.services:
+        raise problem(f"{what} text must be a SELECT with a WHERE clause and no SERVICE")
+    return text, name
+
+
 def _shortcut(
     path: Path, spec: object, parameters: Sequence[Parameter], problem: Callable[[str], InvalidData]
 ) -> Shortcut:
     """A header's `shortcut`: the parameters whose absence it answers for, and its text's file."""
-    if not isinstance(spec, dict) or not isinstance(spec.get("text"), str):
+    if not isinstance(spec, dict):
         raise problem("shortcut needs text: the file of the query that answers alike, under the catalog")
     names = spec.get("when_none_of")
     if not isinstance(names, list) or not names:
@@ -299,17 +341,51 @@ def _shortcut(
             raise problem(f"shortcut when_none_of names '{name}', which is not a parameter")
         if by_name[name].default is not None or by_name[name].required:
             raise problem(f"shortcut when_none_of names '{name}', which always has a value")
-    folder = path.parent.resolve()
-    file = (folder / spec["text"]).resolve()
-    if not file.is_relative_to(folder) or file.suffix != ".rq" or file.parent == folder:
-        raise problem("shortcut text is an .rq file in a folder under the catalog's (not a canned query)")
-    if not file.is_file():
-        raise problem(f"shortcut text {spec['text']} is not a file")
-    text = file.read_text(encoding="utf-8")
+    text, file = _catalog_text(path, spec.get("text"), "shortcut", problem)
+    return Shortcut(frozenset(map(str, names)), text, file)
+
+
+def _counted(
+    path: Path,
+    text: str,
+    spec: object,
+    parameters: Sequence[Parameter],
+    problem: Callable[[str], InvalidData],
+) -> Counted:
+    """A header's `facets`: the facet index (`rows`, the variable it `counts`, which parameter picks by
+    which dimension's item or code) and the text its counts are bound into."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("rows"), str) or not spec["rows"].strip():
+        raise problem("facets needs rows: the WHERE pattern of each counted thing's value of each dimension")
+    rows, counted = spec["rows"], str(spec.get("counts", ""))
+    if not _NAME.match(counted) or f"?{counted}" not in rows:
+        raise problem("facets needs counts: the variable of its rows whose distinct values are counted")
+    for column in FACET_COLUMNS:
+        if f"?{column}" not in rows:
+            raise problem(f"facets rows bind ?{column} (each value: {', '.join(FACET_COLUMNS)})")
+    selects = spec.get("select")
+    if not isinstance(selects, list) or not selects or not all(isinstance(s, dict) for s in selects):
+        raise problem("facets select is a list of {parameter, dimension, column}")
+    by_name = {p.name: p for p in parameters}
+    found = []
+    for select in selects:
+        parameter, column = str(select.get("parameter", "")), str(select.get("column", ""))
+        if parameter not in by_name:
+            raise problem(f"facets select names '{parameter}', which is not a parameter")
+        if column not in ("item", "code"):
+            raise problem(f"facets select column '{column}': item or code (the value's term it compares)")
+        found.append(Select(parameter, str(select.get("dimension", "")), column))
     reading = read(text)
-    if reading.form != "SELECT" or reading.where_group is None or reading.services:
-        raise problem("shortcut text must be a SELECT with a WHERE clause and no SERVICE")
-    return Shortcut(frozenset(map(str, names)), text, str(spec["text"]))
+    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in reading.prefixes.items())
+    if reading.base:
+        prologue = f"BASE <{reading.base}>\n{prologue}"
+    index = Facets(path.stem, prologue, rows, counted, tuple(found))
+    if read(index.rows).form != "SELECT":
+        raise problem("facets rows do not read as a query's WHERE pattern")
+    joined, file = _catalog_text(path, spec.get("text"), "facets", problem)
+    for name in FACET_BINDS:
+        if f"?{name}" not in joined:
+            raise problem(f"facets text is joined from ?{name} ({', '.join(FACET_BINDS)}): it must use it")
+    return Counted(index, joined, file)
 
 
 def parse_query_file(path: Path) -> CannedQuery:
@@ -394,6 +470,11 @@ def parse_query_file(path: Path) -> CannedQuery:
         if paging is not None:
             raise problem("a paged query cannot have a shortcut (its pages are bound by key)")
         shortcut = _shortcut(path, meta["shortcut"], parameters, problem)
+    counted = None
+    if meta.get("facets") is not None:
+        if paging is not None:
+            raise problem("a paged query cannot have facets (its pages are bound by key)")
+        counted = _counted(path, text, meta["facets"], parameters, problem)
     return CannedQuery(
         name=path.stem,
         title=str(meta["title"]),
@@ -405,6 +486,7 @@ def parse_query_file(path: Path) -> CannedQuery:
         paging=paging,
         text_search=text_search,
         shortcut=shortcut,
+        counted=counted,
     )
 
 
@@ -413,9 +495,13 @@ def load_catalog(directory: Path) -> dict[str, CannedQuery]:
     return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}
 
 
-def listings(catalog: Mapping[str, CannedQuery]) -> list[Listing]:
-    """The listing indexes the catalog's paged queries declare: what a release is built with."""
-    return [q.paging.listing for q in catalog.values() if q.paging is not None and q.paging.listing]
+def indexes(catalog: Mapping[str, CannedQuery]) -> list[Listing | Facets]:
+    """The listing indexes the catalog's paged queries declare and the facet indexes of its faceted ones:
+    what a release's listing index is built with."""
+    declared: list[Listing | Facets] = [
+        q.paging.listing for q in catalog.values() if q.paging is not None and q.paging.listing
+    ]
+    return declared + [q.counted.index for q in catalog.values() if q.counted is not None]
 
 
 def markdown_table(catalog: dict[str, CannedQuery]) -> str:

@@ -42,7 +42,9 @@ from minsheng.query import guard, negotiation
 from minsheng.query.catalog import CannedQuery
 from minsheng.query.negotiation import HTML_CARRIER, Format, Kind
 from minsheng.query.paging import after_variable, outer_limit
-from minsheng.release import listings
+from minsheng.release import facets, listings
+from minsheng.release.facets import BINDS as FACET_BINDS
+from minsheng.release.facets import FacetLookup
 from minsheng.release.listings import PageLookup
 from minsheng.release.textindex import TextSearch, search
 from minsheng.stores.base import Dataset, QueryResults, Store, Term
@@ -77,6 +79,10 @@ class QueryRequest:
     # `text` is what runs when the release has no such index.
     listing: PageLookup | None = None
     listing_text: str = ""
+    # A selection counted in the facet index and `counted_text` joined from its counts; `text` counts it
+    # with the engine when the release has no such index.
+    facets: FacetLookup | None = None
+    counted_text: str = ""
 
     @property
     def bound_iris(self) -> dict[str, str]:
@@ -146,6 +152,8 @@ def canned_request(
         text_search=page.search,
         listing=page.listing,
         listing_text=query.text if page.listing is not None else "",
+        facets=page.facets,
+        counted_text=query.counted.text if page.facets is not None and query.counted else "",
     )
 
 
@@ -463,6 +471,12 @@ def run_job(store: Store, job: Job) -> Outcome:
             text = bind_rows(text, [wanted.variable], [[pyoxigraph.NamedNode(hit)] for hit in hits])
         elif request.listing is not None:
             text, substitutions = _listed_page(store, request, substitutions)
+        elif request.facets is not None:
+            counted = facets.counts(store.indexes.connection(listings.INDEX), request.facets)
+            if counted is not None:  # the release's own terms (N-Triples), never a client's text
+                # Its labels' OPTIONALs start from the counted values where the engine evaluates them alone.
+                alone = getattr(store, "evaluates_optionals_alone", False)
+                text = bind_rows(request.counted_text, FACET_BINDS, counted, into_optionals=alone)
         # The row cut is the engine's: a SELECT gets an outer LIMIT of one row over it (or its page's).
         # A remote engine may sort no more rows than the cut (Virtuoso: 10,000), so there the cut is a LIMIT
         # of the cut itself, and an answer that reaches it is said to be cut (exactly that many included).

@@ -26,6 +26,8 @@ from pathlib import Path
 import pyoxigraph
 
 from minsheng.core.namespaces import GRAPH
+from minsheng.release import facets
+from minsheng.release.facets import Facets
 from minsheng.release.indexfiles import IndexFiles
 
 INDEX = "listings.sqlite"
@@ -102,6 +104,11 @@ class Listing:
             f"{m.parameter} {m.column.name} {m.column.type} {m.compare} {m.always}" for m in self.matches
         ]
         return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The names of its tables in the index file."""
+        return (f"{self.query} {self.digest}",)
 
     @property
     def binds(self) -> tuple[str, ...]:
@@ -195,10 +202,17 @@ def rows_of(store: pyoxigraph.Store, listing: Listing) -> list[tuple[Held, ...]]
     return sorted(found, key=repr)
 
 
-def index_bytes(nquads: Path | bytes, listings: Sequence[Listing], void: Path | bytes | None = None) -> bytes:
-    """The index file of a release's N-Quads (a file, or its bytes), for these listings; `void`, the
-    release's VoID description (Turtle), is loaded into its graph as the served store holds it (a listing
-    of what it describes reads it)."""
+def write_tables(connection: sqlite3.Connection, store: pyoxigraph.Store, declared: Listing | Facets) -> None:
+    """The tables of one listing or facet index, from the release in `store`."""
+    if isinstance(declared, Facets):
+        facets.write_tables(connection, store, declared)
+    else:
+        _write_table(connection, declared, rows_of(store, declared))
+
+
+def release_store(nquads: Path | bytes, void: Path | bytes | None = None) -> pyoxigraph.Store:
+    """A release's N-Quads (a file, or its bytes) in memory; `void`, the release's VoID description
+    (Turtle), loaded into its graph as the served store holds it (a listing of what it describes reads it)."""
     store = pyoxigraph.Store()
     if isinstance(nquads, Path):
         store.bulk_load(path=str(nquads), format=pyoxigraph.RdfFormat.N_QUADS)
@@ -211,13 +225,22 @@ def index_bytes(nquads: Path | bytes, listings: Sequence[Listing], void: Path | 
             store.bulk_load(path=str(void), format=turtle, to_graph=graph)
         else:
             store.bulk_load(void, format=turtle, to_graph=graph)
+    return store
+
+
+def index_bytes(
+    nquads: Path | bytes, declared: Sequence[Listing | Facets], void: Path | bytes | None = None
+) -> bytes:
+    """The index file of a release's N-Quads (a file, or its bytes), for these listings and facet indexes
+    (facets.py), with its VoID description (release_store)."""
+    store = release_store(nquads, void)
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / INDEX
         connection = sqlite3.connect(path)
         try:
             connection.executescript("PRAGMA journal_mode = OFF; PRAGMA page_size = 4096;")
-            for listing in sorted(listings, key=lambda one: one.query):
-                _write_table(connection, listing, rows_of(store, listing))
+            for one in sorted(declared, key=lambda one: one.query):
+                write_tables(connection, store, one)
             connection.commit()
             connection.execute("VACUUM")
         finally:

@@ -38,6 +38,7 @@ from minsheng.release.export import (
     observations_csv,
     observations_metadata,
 )
+from minsheng.release.facets import Facets
 from minsheng.release.listings import Listing
 from minsheng.release.manifest import (
     CITATIONS_CSV,
@@ -314,8 +315,9 @@ def _linksets(dataset: Dataset, void: Graph, root: URIRef, base: str) -> None:
             void.add((linkset, VOID.linkPredicate, predicate))
 
 
-def write_release(dataset: Dataset, settings: Settings, indexed: Sequence[Listing] = ()) -> Manifest:
-    """Write dist/ atomically and return the manifest; `indexed`: the canned queries' listing indexes."""
+def write_release(dataset: Dataset, settings: Settings, indexed: Sequence[Listing | Facets] = ()) -> Manifest:
+    """Write dist/ atomically and return the manifest; `indexed`: the canned queries' listing and facet
+    indexes."""
     context = jsonld_context(dataset.graph(GRAPH["ontology"]))
     files = serialise(dataset, json.loads(context)["@context"])
     for name, dump_name in COMPRESSED.items():
