@@ -328,11 +328,12 @@ def bind_rows(
     N-Triples text as a release index holds it (text-index hits, a listing's page, a request's
     parameters). No rows, no solutions.
 
-    `into_optionals`: each OPTIONAL that extends the bound solutions also starts from the rows of the
-    variables it uses: the OPTIONALs of the WHERE group itself, and of the groups around it that it reaches
-    through subqueries projecting them. The answer is the same (every solution such an OPTIONAL extends
-    already holds one of those rows), but an engine that evaluates an OPTIONAL's group on its own and joins
-    after (pyoxigraph: a hash left join) then looks up the page's rows, not every match in the store.
+    `into_optionals`: each plain OPTIONAL (triple patterns, FILTERs and VALUES only) that extends the bound
+    solutions also starts from the rows of the variables it uses: the OPTIONALs of the WHERE group itself,
+    and of the groups around it that it reaches through subqueries projecting them. The answer is the same
+    (every solution such an OPTIONAL extends already holds one of those rows), but an engine that evaluates
+    an OPTIONAL's group on its own and joins after (pyoxigraph: a hash left join) then looks up the page's
+    rows, not every match in the store.
     Only for rows without UNDEF, which is what the callers bind.
 
     The blocks go into the text as the reader sees it (escapes replaced), where its offsets point."""
@@ -342,11 +343,11 @@ def bind_rows(
         raise ValueError("a query bound by a VALUES block needs a WHERE clause")
     blocks = [(start, _values_block(variables, rows))]
     if into_optionals:
+        # Each one mentions some of the variables (_optionals_in keeps no other).
         for group, mentioned in _extending_optionals(text, start, frozenset(variables)):
             used = [i for i, variable in enumerate(variables) if variable in mentioned]
-            if used:
-                distinct = dict.fromkeys(tuple(str(row[i]) for i in used) for row in rows)
-                blocks.append((group, _values_block([variables[i] for i in used], list(distinct))))
+            distinct = dict.fromkeys(tuple(str(row[i]) for i in used) for row in rows)
+            blocks.append((group, _values_block([variables[i] for i in used], list(distinct))))
     for offset, block in sorted(blocks, reverse=True):  # from the end, so earlier offsets stay true
         text = f"{text[:offset]}\n  {block}\n{text[offset:]}"
     return text
