@@ -355,7 +355,7 @@ def bind_rows(
 
 def _values_block(variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
     names = " ".join(f"?{variable}" for variable in variables)
-    values = " ".join("(" + " ".join(str(term) for term in row) + ")" for row in rows)
+    values = " ".join("(" + " ".join(map(str, row)) + ")" for row in rows)
     return f"VALUES ({names}) {{ {values} }}"
 
 

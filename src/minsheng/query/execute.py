@@ -245,10 +245,12 @@ def _count_rows(body: bytes, engine_format: pyoxigraph.QueryResultsFormat) -> in
         return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1
     # A binding opens with "[{" (the first) or ",{" (the others); a term opens with ":{". A binding with a
     # variable opens with [{" or ,{" which no string can hold (a quote in a string is written \"), so they
-    # are counted as they are: removing the strings first cost more than the query of a page. Only an
-    # answer that might hold an empty binding ({}) has its strings removed.
+    # are counted as they are: removing the strings first cost more than the query of a page. [{" opens
+    # only the first binding (the head's list of names opens with ["), so it is looked for, not counted:
+    # one pass over the answer, not two. Only an answer that might hold an empty binding ({}) has its
+    # strings removed.
     if b"{}" not in body:
-        return body.count(b'[{"') + body.count(b',{"')
+        return body.count(b',{"') + (b'[{"' in body)
     bare = _JSON_STRING.sub(b"", body)
     return bare.count(b"[{") + bare.count(b",{")
 

@@ -288,23 +288,27 @@ def page(indexes: IndexFiles, wanted: PageLookup) -> list[tuple[str, ...]] | Non
         conditions.append(expression)
         arguments.extend(values)
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-    keys = ", ".join(
-        [_quoted(c.name) for c in listing.key] + [_term_column(c) for c in _literal_key(listing)]
-    )
+    literals = _literal_key(listing)
+    keys = [_quoted(c.name) for c in listing.key] + [_term_column(c) for c in literals]
+    # The bound parts' N-Triples text, written by SQLite after the key (an IRI's is its value in angle
+    # brackets, a literal's its term column): the rows come out as the page's terms, with no Python loop
+    # over them (building each term in Python was 0.1 ms of a 100-row page). Functions of the key's own
+    # columns, so DISTINCT keeps the same rows.
+    bound = set(listing.binds)
+    terms = [
+        f"'<' || {_quoted(c.name)} || '>'" if c.type == "iri" else _term_column(c)
+        for c in listing.key
+        if c.name in bound
+    ]
     # DISTINCT: a row of the pattern for each value of a matched column (a thing in two regions) is one
     # row of the answer when no parameter selects on that column.
-    statement = f"SELECT DISTINCT {keys} FROM {_table(listing)}{where} ORDER BY {_order(listing)} LIMIT ?"
+    statement = (
+        f"SELECT DISTINCT {', '.join(keys + terms)} FROM {_table(listing)}{where} "
+        f"ORDER BY {_order(listing)} LIMIT ?"
+    )
     try:
         found = connection.execute(statement, [*arguments, wanted.limit]).fetchall()
     except sqlite3.DatabaseError:  # no table of this digest (or a damaged file): the slower way
         return None
-    keyed, bound = len(listing.key), set(listing.binds)
-    pages = []
-    for row in found:
-        literal = iter(row[keyed:])
-        terms = [
-            f"<{v}>" if c.type == "iri" else str(next(literal))
-            for c, v in zip(listing.key, row, strict=False)
-        ]
-        pages.append(tuple(t for c, t in zip(listing.key, terms, strict=True) if c.name in bound))
-    return pages
+    start = len(keys)
+    return [row[start:] for row in found]
