@@ -14,7 +14,6 @@ import argparse
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,13 +22,9 @@ from pathlib import Path
 
 import psutil
 
+from minsheng.testing.virtuoso import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def processes(server: subprocess.Popen) -> tuple[set[int], set[int]]:

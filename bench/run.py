@@ -33,7 +33,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import psutil
+
+from minsheng.testing.virtuoso import PORTS_VARIABLE, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CURATED = ROOT / "src" / "minsheng" / "curated"
@@ -212,27 +213,13 @@ STEPS = {"store": step_store, "load": step_load, "open": step_open, "queries": s
 # --- HTTP -------------------------------------------------------------------------------------------------
 
 
-# Where servers may listen: any free port, or the first free one of a range (`--ports`), for a machine whose
-# users each keep to a range of their own.
-PORTS: list[range] = []
-
-
 def keep_to_ports(ports: str | None) -> None:
-    """Listen only on ports of `--ports LOW-HIGH`, when given."""
+    """Listen only on ports of `--ports LOW-HIGH`, when given, for a machine whose users each keep to a
+    range of their own: set as MINSHENG_PORTS, which free_port and the scratch Virtuoso (also in the
+    processes this starts) take their ports from."""
     if ports:
         low, high = (int(part) for part in ports.split("-"))
-        PORTS.append(range(low, high + 1))
-
-
-def free_port() -> int:
-    for port in PORTS[0] if PORTS else [0]:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    sys.exit(f"no free port in {PORTS[0].start}-{PORTS[0].stop - 1}")
+        os.environ[PORTS_VARIABLE] = f"{low}-{high}"
 
 
 def wait_until_up(url: str, server: subprocess.Popen, seconds: float = 120) -> None:
