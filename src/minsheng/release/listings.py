@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pyoxigraph
 
-from minsheng.core.namespaces import GRAPH
 from minsheng.release import facets
 from minsheng.release.facets import Facets
 from minsheng.release.indexfiles import IndexFiles
+from minsheng.release.manifest import VOID_GRAPH
 
 INDEX = "listings.sqlite"
 LAYOUT = "2"  # the tables' layout: part of every table's digest, so a file of another layout goes unused
@@ -219,12 +219,11 @@ def release_store(nquads: Path | bytes, void: Path | bytes | None = None) -> pyo
     else:
         store.bulk_load(nquads, format=pyoxigraph.RdfFormat.N_QUADS)
     if void is not None:
-        graph = pyoxigraph.NamedNode(str(GRAPH) + "void")
         turtle = pyoxigraph.RdfFormat.TURTLE
         if isinstance(void, Path):
-            store.bulk_load(path=str(void), format=turtle, to_graph=graph)
+            store.bulk_load(path=str(void), format=turtle, to_graph=VOID_GRAPH)
         else:
-            store.bulk_load(void, format=turtle, to_graph=graph)
+            store.bulk_load(void, format=turtle, to_graph=VOID_GRAPH)
     return store
 
 

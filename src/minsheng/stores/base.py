@@ -11,14 +11,12 @@ from typing import Protocol, TypeAlias
 import pyoxigraph
 
 from minsheng.core.errors import MinshengError
-from minsheng.core.namespaces import GRAPH
 from minsheng.core.terms import Term as Term  # re-exported: the store contract's terms
 from minsheng.release.indexfiles import IndexFiles
+from minsheng.release.manifest import VOID_GRAPH as VOID_GRAPH  # re-exported: the stores' VoID graph
 from minsheng.release.manifest import Manifest
 
 REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
-# The release's VoID/DCAT description is loaded into this graph of every store, beside the data.
-VOID_GRAPH = pyoxigraph.NamedNode(str(GRAPH) + "void")
 # What a query answers: solutions, a boolean, or triples (pyoxigraph's own, or a list parsed from a remote).
 QueryResults: TypeAlias = (
     pyoxigraph.QuerySolutions | pyoxigraph.QueryBoolean | pyoxigraph.QueryTriples | list[pyoxigraph.Triple]
