@@ -3,11 +3,11 @@
 A faceted browser (browse-facets: datasette's facets) counts, for the things a selection picks, how many have
 each value of each dimension. Counted by the engine that is a join and a grouping of every picked figure's
 every value: at 10M quads one picked region answered 503 (query memory exceeded) after 5.8 s. A canned query
-that declares `facets: {index: …}` in its header gets tables in the release's listing index
+that declares `facets: {rows, counts, select, text}` in its header gets tables in the release's listing index
 (`listings.sqlite`), computed once with the release by its own `rows` pattern, whose solutions are each
 counted thing with one value of one dimension (`?dimension`, the value `?item`, its `?code`):
 
-- the values (one row each: dimension, code and item as terms, and the number of things that have it);
+- the values (one row each: dimension, code and item as terms);
 - which thing has which value, both ways round (value → things, thing → values), as integer ids;
 - for each pair of values, how many things have both.
 
@@ -29,10 +29,11 @@ import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import pyoxigraph
 
-LAYOUT = "1"  # the tables' layout: part of every table's digest
+LAYOUT = "2"  # the tables' layout: part of every table's digest (2: no total per value, the pairs have it)
 COLUMNS = ("dimension", "code", "item")  # what the rows pattern binds beside the counted thing
 BINDS = ("dimension", "code", "item", "figures")  # what the query's text is joined from
 PARTS = ("values", "things of value", "values of thing", "pairs")  # its tables
@@ -64,7 +65,7 @@ class Facets:
         names = " ".join(f"?{name}" for name in (self.counted, *COLUMNS))
         return f"{self.prologue}SELECT DISTINCT {names} WHERE {{\n{self.pattern}\n}}"
 
-    @property
+    @cached_property  # read for every table a request looks in; the declaration never changes
     def digest(self) -> str:
         parts = [LAYOUT, self.rows, self.counted]
         parts += [f"{s.parameter} {s.dimension} {s.column}" for s in self.selects]
@@ -73,11 +74,14 @@ class Facets:
     @property
     def tables(self) -> tuple[str, ...]:
         """The names of its tables in the index file."""
-        return tuple(f"{self.query} {self.digest} {part}" for part in PARTS)
+        return tuple(self._name(part) for part in PARTS)
 
     def table(self, part: str) -> str:
         """A table's name, quoted for SQL."""
-        return '"' + f"{self.query} {self.digest} {part}".replace('"', '""') + '"'
+        return '"' + self._name(part).replace('"', '""') + '"'
+
+    def _name(self, part: str) -> str:
+        return f"{self.query} {self.digest} {part}"
 
 
 @dataclass(frozen=True)
@@ -109,14 +113,13 @@ def write_tables(connection: sqlite3.Connection, store: pyoxigraph.Store, facets
     pairs: Counter[tuple[int, int]] = Counter()
     for both in of_thing.values():
         pairs.update((a, b) for a in both for b in both)
-    totals = Counter(value for value, _ in held)
     connection.execute(
         f"CREATE TABLE {facets.table('values')} "
-        "(id INTEGER PRIMARY KEY, dimension TEXT, code TEXT, item TEXT, things INTEGER)"
+        "(id INTEGER PRIMARY KEY, dimension TEXT, code TEXT, item TEXT)"
     )
     connection.executemany(
-        f"INSERT INTO {facets.table('values')} VALUES (?, ?, ?, ?, ?)",
-        [(v, *key, totals[v]) for key, v in values.items()],
+        f"INSERT INTO {facets.table('values')} VALUES (?, ?, ?, ?)",
+        [(v, *key) for key, v in values.items()],
     )
     for column in ("code", "item"):
         connection.execute(
