@@ -48,7 +48,8 @@ def missing_only(source: Path, out: Path) -> bytes:
             held = {n for (n,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             wanted = {name for one in declared for name in one.tables}
             for name in sorted(held - wanted):
-                connection.execute(f'DROP TABLE "{name.replace(chr(34), chr(34) * 2)}"')
+                quoted = '"' + name.replace('"', '""') + '"'
+                connection.execute(f"DROP TABLE {quoted}")
             missing = [one for one in declared if not set(one.tables) <= held]
             print(
                 f"keeping {len(held & wanted)} tables, building {len(missing)} declarations", file=sys.stderr
