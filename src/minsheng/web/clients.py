@@ -7,17 +7,24 @@ Any other peer could write anything there, so its header is ignored.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from flask import request
 
 from minsheng.web.service import service
 
 
 def client_address() -> str:
-    peer = request.remote_addr or "unknown"
     trusted = service().settings.trusted_proxies
+    return client_of(request.remote_addr or "unknown", request.headers.get("X-Forwarded-For", ""), trusted)
+
+
+def client_of(peer: str, forwarded: str, trusted: Collection[str]) -> str:
+    """The client of a request from `peer` with this X-Forwarded-For (repeated headers joined by commas):
+    the fast path's, without a Flask request, and the Flask path's."""
     if peer not in trusted:
         return peer
-    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
     for hop in reversed(hops):
         if hop not in trusted:
             return hop

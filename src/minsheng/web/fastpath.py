@@ -40,7 +40,7 @@ from minsheng.query.hostlink import AsyncHostClient
 from minsheng.query.negotiation import Format, Kind, by_extension, choose
 from minsheng.query.paging import AFTER, cursor
 from minsheng.stores.base import Dataset
-from minsheng.web import access, caching, language, security
+from minsheng.web import access, caching, clients, language, security
 from minsheng.web.handover import ENVIRON_KEY, Failed
 from minsheng.web.service import Service
 from minsheng.web.sparql import DIRECT, FORM
@@ -219,15 +219,8 @@ class FastPath:
     def _client(self, scope: Any) -> str:
         """clients.client_address without a Flask request."""
         peer = scope.client.rpartition(":")[0].strip("[]") or "unknown"
-        trusted = self.service.settings.trusted_proxies
-        if peer not in trusted:
-            return peer
         forwarded = _header(scope.headers, "x-forwarded-for") or ""
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        for hop in reversed(hops):
-            if hop not in trusted:
-                return hop
-        return peer
+        return clients.client_of(peer, forwarded, self.service.settings.trusted_proxies)
 
     # writing the response
 
