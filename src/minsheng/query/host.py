@@ -51,7 +51,7 @@ from minsheng.core.errors import (
 )
 from minsheng.query import isolation
 from minsheng.query.execute import Job, Outcome, run_job
-from minsheng.query.hostlink import AsyncHostClient
+from minsheng.query.hostlink import AsyncHostClient, job_message, patience
 from minsheng.release.manifest import Manifest
 from minsheng.stores.base import ReleaseUnavailable, Store, is_remote
 from minsheng.stores.served import open_store
@@ -613,10 +613,6 @@ class HostClient:
         return answer
 
     def run(self, job: Job, client: str, network: bool, deadline: float) -> Outcome:
-        # The job is pickled here, once: the host reads only who asks and the deadline, and passes the job to
-        # a query process as these bytes. The host answers within the wait and the deadline; the margin
-        # covers a busy machine.
-        pickled = bytes(ForkingPickler.dumps(job))
-        answer = self.ask((client, pickled, network, deadline), self.queue_wait + deadline + 30)
+        answer = self.ask(job_message(job, client, network, deadline), patience(self.queue_wait, deadline))
         assert isinstance(answer, Outcome)
         return answer

@@ -30,6 +30,18 @@ _LONG = struct.Struct("!Q")
 READ_BUFFER = 1024 * 1024
 
 
+def job_message(job: Job, client: str, network: bool, deadline: float) -> tuple[str, bytes, bool, float]:
+    """What a web process sends the host for a job, from a thread or a loop: the job pickled here, once
+    (the host reads only who asks and the deadline, and passes the job to a query process as these bytes)."""
+    return (client, bytes(ForkingPickler.dumps(job)), network, deadline)
+
+
+def patience(queue_wait: float, deadline: float) -> float:
+    """How long a web process waits for the host's answer: the host answers within the wait and the
+    deadline; the margin covers a busy machine."""
+    return queue_wait + deadline + 30
+
+
 def frame(payload: bytes) -> bytes:
     """`payload` as `Connection.send_bytes` writes it."""
     if len(payload) > 0x7FFFFFFF:
@@ -74,7 +86,7 @@ class AsyncHostClient:
         # Made before granian forked its workers: nothing the parent held is this process's to use.
         if self._slots is None or self._pid != os.getpid():
             self._slots, self._idle, self._pid = asyncio.Semaphore(self.limit), [], os.getpid()
-        message = (client, bytes(ForkingPickler.dumps(job)), network, deadline)
+        message = job_message(job, client, network, deadline)
         async with self._slots:
             try:
                 reader, writer = await self._connection()
@@ -85,8 +97,7 @@ class AsyncHostClient:
             kept = False
             try:
                 writer.write(frame(bytes(ForkingPickler.dumps(message))))
-                # The host answers within the wait and the deadline; the margin covers a busy machine.
-                async with asyncio.timeout(self.queue_wait + deadline + 30):
+                async with asyncio.timeout(patience(self.queue_wait, deadline)):
                     raw = await read_frame(reader)
                 answer = ForkingPickler.loads(raw)
                 kept = isinstance(answer, Outcome)
