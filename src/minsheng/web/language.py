@@ -94,21 +94,22 @@ def choose(default: str = PAGE_DEFAULT) -> str:
             )
         chosen = given
     else:
-        chosen = request.accept_languages.best_match(LANGUAGES) or default
+        chosen = from_header() or default
     g.lang = chosen
     return chosen
 
 
 def from_header() -> str | None:
     """The client's preferred language of the two, if its Accept-Language names one."""
-    return request.accept_languages.best_match(LANGUAGES)
+    return preferred(request.headers.get("Accept-Language"))
 
 
 # Clients send a few Accept-Language headers over and over; the fast path (fastpath.py) asks on every
 # canned request. Bounded: the header is the client's to write.
 @lru_cache(maxsize=1024)
 def preferred(header: str | None) -> str | None:
-    """What `from_header` answers for this Accept-Language, without a Flask request."""
+    """The preferred language of the two in this Accept-Language header (as werkzeug's
+    `request.accept_languages` parses it), for the Flask path and the fast path alike."""
     return parse_accept_header(header, LanguageAccept).best_match(LANGUAGES)
 
 
