@@ -42,6 +42,7 @@ from minsheng.query.paging import AFTER, cursor
 from minsheng.stores.base import Dataset
 from minsheng.web import access, caching, clients, language, security
 from minsheng.web.handover import ENVIRON_KEY, Failed
+from minsheng.web.rsgi import WHOLE_BYTES  # past it an answer goes out as a stream, as the Flask path's
 from minsheng.web.service import Service
 from minsheng.web.sparql import DIRECT, FORM
 
@@ -49,7 +50,6 @@ log = logging.getLogger("minsheng.fastpath")
 # The request headers that make a GET conditional: Flask answers those (caching.CONDITIONS, as headers).
 CONDITIONS = ("if-none-match", "if-match", "if-modified-since", "if-unmodified-since")
 QUERIES = "/queries/"
-WHOLE_BYTES = 256 * 1024  # rsgi.WHOLE_BYTES: an answer past it goes out as a stream, as the Flask path's
 FormPairs = list[tuple[str, str]]
 
 
