@@ -10,7 +10,12 @@ from typing import TypeAlias
 
 import pyoxigraph
 
+from minsheng.core.namespaces import GRAPH
+
 Term: TypeAlias = pyoxigraph.NamedNode | pyoxigraph.BlankNode | pyoxigraph.Literal | pyoxigraph.Triple
+# The graph the release's VoID/DCAT description is loaded into, beside the data: in every store, and in the
+# store the listing index is built from (stores.base re-exports it).
+VOID_GRAPH = pyoxigraph.NamedNode(str(GRAPH) + "void")
 
 
 def value_of(term: Term) -> str:

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pyoxigraph
 
+from minsheng.core.terms import VOID_GRAPH
 from minsheng.release import facets
 from minsheng.release.facets import Facets
 from minsheng.release.indexfiles import IndexFiles
-from minsheng.release.manifest import VOID_GRAPH
 
 INDEX = "listings.sqlite"
 LAYOUT = "2"  # the tables' layout: part of every table's digest, so a file of another layout goes unused

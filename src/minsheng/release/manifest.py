@@ -16,8 +16,6 @@ from pathlib import Path
 
 import pyoxigraph
 
-from minsheng.core.namespaces import GRAPH
-
 MANIFEST = "manifest.json"
 DUMPS = {  # file name → (rdflib format, media type)
     "minsheng.nq": ("nquads", "application/n-quads"),
@@ -34,8 +32,6 @@ CITATIONS_CSV = "minsheng-citations.csv"
 OBSERVATIONS_METADATA = "minsheng-observations.csv-metadata.json"
 CONTEXT = "context.jsonld"
 VOID = "void.ttl"
-# The graph of every store (and of the listing index's build) that VOID is loaded into, beside the data.
-VOID_GRAPH = pyoxigraph.NamedNode(str(GRAPH) + "void")
 PUBLISHER_NAME = "minsheng project"
 RELEASES_DIR = "releases"  # beside dist/: every release built here, by id, for versioned URLs
 RELEASE_ID = re.compile(r"^[0-9a-f]{16}$")

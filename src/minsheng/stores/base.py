@@ -11,9 +11,9 @@ from typing import Protocol, TypeAlias
 import pyoxigraph
 
 from minsheng.core.errors import MinshengError
+from minsheng.core.terms import VOID_GRAPH as VOID_GRAPH  # re-exported: the stores' VoID graph
 from minsheng.core.terms import Term as Term  # re-exported: the store contract's terms
 from minsheng.release.indexfiles import IndexFiles
-from minsheng.release.manifest import VOID_GRAPH as VOID_GRAPH  # re-exported: the stores' VoID graph
 from minsheng.release.manifest import Manifest
 
 REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
