@@ -445,7 +445,7 @@ def _listed_page(
     kept = {v: t for v, t in substitutions.items() if v.value not in after}
     binds = wanted.listing.binds
     # The terms as the release's own index wrote them (N-Triples): never a client's text.
-    if not getattr(store, "evaluates_optionals_alone", False):
+    if not store.evaluates_optionals_alone:
         return bind_rows(request.listing_text, binds, found), kept
     # A SERVICE endpoint stays a substitution: pyoxigraph needs it bound before evaluation.
     services = service_variables(request.listing_text)
@@ -477,12 +477,17 @@ def run_job(store: Store, job: Job) -> Outcome:
             counted = facets.counts(store.indexes.connection(listings.INDEX), request.facets)
             if counted is not None:  # the release's own terms (N-Triples), never a client's text
                 # Its labels' OPTIONALs start from the counted values where the engine evaluates them alone.
-                alone = getattr(store, "evaluates_optionals_alone", False)
-                text = bind_rows(request.counted_text, FACET_BINDS, counted, into_optionals=alone)
+                text = bind_rows(
+                    request.counted_text, FACET_BINDS, counted, into_optionals=store.evaluates_optionals_alone
+                )
         # The row cut is the engine's: a SELECT gets an outer LIMIT of one row over it (or its page's).
         # A remote engine may sort no more rows than the cut (Virtuoso: 10,000), so there the cut is a LIMIT
         # of the cut itself, and an answer that reaches it is said to be cut (exactly that many included).
-        engine_rows = min(job.max_rows + 1, getattr(store, "max_sorted_rows", job.max_rows + 1))
+        engine_rows = (
+            job.max_rows + 1
+            if store.max_sorted_rows is None
+            else min(job.max_rows + 1, store.max_sorted_rows)
+        )
         limited = outer_limit(text, engine_rows) if query_form(text) == "SELECT" else None
 
         def evaluate(rows: int | None = None) -> QueryResults:

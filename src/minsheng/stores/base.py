@@ -53,6 +53,18 @@ class Store(Protocol):
     @property
     def release_id(self) -> str: ...
 
+    @property
+    def evaluates_optionals_alone(self) -> bool:
+        """Whether the engine evaluates an OPTIONAL's group on its own and joins after (pyoxigraph's hash
+        left join): then a page's or a facet count's rows are bound into the OPTIONALs too (execute)."""
+        ...
+
+    @property
+    def max_sorted_rows(self) -> int | None:
+        """The most rows the engine sorts (Virtuoso's MaxSortedTopRows), None for no limit: the row cut's
+        LIMIT stays within it (execute.run_job)."""
+        ...
+
     def graph_names(self) -> list[str]:
         """The release's named graphs, sorted."""
         ...

@@ -32,6 +32,7 @@ class EmbeddedStore:
     # pyoxigraph evaluates an OPTIONAL's group on its own and joins after (a hash left join): a listing's
     # page binds its rows into the OPTIONALs too (execute._listed_page).
     evaluates_optionals_alone: ClassVar[bool] = True
+    max_sorted_rows: ClassVar[int | None] = None
 
     def __post_init__(self) -> None:
         self.indexes = IndexFiles(self.dist_dir)

@@ -40,6 +40,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import pyoxigraph
 
@@ -81,6 +82,8 @@ class RemoteStore:
     # Virtuoso refuses to sort more rows than this (its MaxSortedTopRows default): the row cut's LIMIT stays
     # within it (execute.run_job).
     max_sorted_rows: int = 10_000
+    # Rows bound into an OPTIONAL's group help only an engine that evaluates it alone (pyoxigraph).
+    evaluates_optionals_alone: ClassVar[bool] = False
     # The store owns its release's open index files: a new release is a new store, and so new connections.
     indexes: IndexFiles = field(init=False, repr=False, compare=False)
 
