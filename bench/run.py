@@ -90,7 +90,7 @@ class Step:
     out: str
 
 
-def run_step(command: list[str], env: dict[str, str] | None = None) -> Step:
+def run_step(command: list[str], env: dict[str, str] | None = None) -> PageStep:
     """Run a command to completion; its wall time, its peak resident memory (wait4) and its stdout."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
@@ -154,7 +154,7 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
     `location` is the persistent store directory, or "memory" for the release parsed into memory.
     """
     from minsheng.core.config import Settings
-    from minsheng.query.catalog import load_catalog
+    from minsheng.query.catalog import CannedQuery, load_catalog
     from minsheng.query.execute import Job, canned_request, run_job
     from minsheng.query.paging import cursor
     from minsheng.stores.served import load_release
@@ -164,6 +164,19 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
     most = Settings.max_result_rows
     timings = {}
     pages: dict[str, int] = {}
+
+    def pages_in(canned: CannedQuery, given: dict[str, str]) -> Callable[[int, str | None], PageStep]:
+        """`deep_page`'s requests to `canned` with the parameters `given` on this store."""
+
+        def fetch(limit: int, after: str | None) -> PageStep:
+            asked = {**given, "limit": str(limit), **({"after": after} if after else {})}
+            outcome = run_job(store, Job(canned_request(canned, asked, most), formats, most, ()))
+            if outcome.error is not None:
+                raise RuntimeError(f"{canned.name}: {outcome.error}")
+            return outcome.rows, None if outcome.next_key is None else cursor(outcome.next_key)
+
+        return fetch
+
     for name, canned in sorted(load_catalog(CURATED / "queries").items()):
         if canned.service_parameters:
             continue  # federated: they call another endpoint, which a scale benchmark should not time
@@ -171,19 +184,10 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
         given.pop("limit", None)  # the default page, whatever the example shows
         cases = {name: given}
         if canned.paging is not None:
-            # A deep page: page 100 of the default size, or the last page when there are fewer. It starts
-            # after the key of the row before it, which one long page (within the row cut) gives.
-            size = canned.paging.size
-            whole = run_job(
-                store, Job(canned_request(canned, {**given, "limit": str(most - 1)}, most), formats, most, ())
-            )
-            page = min(100, max(1, math.ceil(whole.rows / size)))
-            if page > 1:
-                before = canned_request(canned, {**given, "limit": str((page - 1) * size)}, most)
-                key = run_job(store, Job(before, formats, most, ())).next_key
-                if key is not None:
-                    cases[f"{name}, deep page"] = {**given, "after": cursor(key)}
-                    pages[f"{name}, deep page"] = page
+            deep = deep_page(pages_in(canned, given), canned.paging.size)
+            if deep is not None:
+                cases[f"{name}, deep page"] = {**given, "after": deep[1]}
+                pages[f"{name}, deep page"] = deep[0]
         for label, asked in cases.items():
             job = Job(canned_request(canned, asked, most), formats, most, ())
             samples: list[float] = []
@@ -207,6 +211,50 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
 
 
 QUERY_BUDGET = 10.0  # seconds of repeats per canned query and size: a 10M run stays within minutes
+
+DEEP_PAGE = 100  # the deep page of a paged canned query: page 100 of its default size, or its last page
+# Requests that find its key: one answer of 9,900 rows joins more than a query process may hold at 10M quads.
+DEEP_STEPS = 10
+
+# A request for a page of `limit` rows after a cursor (None: the first page): its rows and the next cursor.
+PageStep = tuple[int, "str | None"]
+
+
+def deep_page(fetch: Callable[[int, str | None], PageStep], size: int) -> tuple[int, str] | None:
+    """The number and `after` cursor of page DEEP_PAGE of `size` rows, or of the last page when there are
+    fewer; None when there is one page. The rows before it are walked in DEEP_STEPS requests by key, as a
+    client pages, never in one long answer."""
+    before = (DEEP_PAGE - 1) * size
+    # Whole pages a step, so that the last page starts at or after the cursor of the step that reaches it.
+    step = math.ceil((DEEP_PAGE - 1) / DEEP_STEPS) * size
+    seen, after = 0, None
+    while seen < before:
+        start = after
+        rows, after = fetch(min(step, before - seen), start)
+        if after is None:  # the rows ran out within this step: the last page starts after row (pages-1)*size
+            pages = math.ceil((seen + rows) / size)
+            if pages <= 1:
+                return None
+            wanted = (pages - 1) * size - seen
+            if wanted == 0:
+                return (pages, start) if start is not None else None
+            _, after = fetch(wanted, start)
+            return (pages, after) if after is not None else None
+        seen += rows
+    return (DEEP_PAGE, after) if after is not None else None
+
+
+def served_pages(url: str, given: dict[str, str]) -> Callable[[int, str | None], PageStep]:
+    """`deep_page`'s requests to a served canned query at `url` with the parameters `given`."""
+
+    def fetch(limit: int, after: str | None) -> PageStep:
+        asked = {**given, "limit": str(limit), **({"after": after} if after else {})}
+        body, headers = get(url + "?" + urllib.parse.urlencode(asked))
+        return len(json.loads(body)["results"]["bindings"]), next_after(headers)
+
+    return fetch
+
+
 STEPS = {"store": step_store, "load": step_load, "open": step_open, "queries": step_queries}
 
 
@@ -450,10 +498,8 @@ def next_after(headers: dict[str, str]) -> str | None:
 def served_benchmark(dist: Path) -> dict:
     """Each canned query's default request and deep page over HTTP on `minsheng serve` over `dist`, and the
     server's PSS after them."""
-    from minsheng.core.config import Settings
     from minsheng.query.catalog import load_catalog
 
-    most = Settings.max_result_rows
     timings: dict[str, dict] = {}
     command = [PYTHON, "-m", "minsheng.cli", "serve", "--dist", str(dist.resolve()), "--port", "{port}"]
     # The timeout of a query: the largest listings take seconds before paging by key makes them cheap.
@@ -468,14 +514,9 @@ def served_benchmark(dist: Path) -> dict:
             url = f"{base}/queries/{name}"  # the format from Accept
             cases = {name: given}
             if canned.paging is not None:
-                body, _ = get(url + "?" + urllib.parse.urlencode({**given, "limit": str(most - 1)}))
-                rows = len(json.loads(body)["results"]["bindings"])
-                page = min(100, max(1, math.ceil(rows / canned.paging.size)))
-                if page > 1:
-                    before = {**given, "limit": str((page - 1) * canned.paging.size)}
-                    after = next_after(get(url + "?" + urllib.parse.urlencode(before))[1])
-                    if after is not None:
-                        cases[f"{name}, page {page}"] = {**given, "after": after}
+                deep = deep_page(served_pages(url, given), canned.paging.size)
+                if deep is not None:
+                    cases[f"{name}, page {deep[0]}"] = {**given, "after": deep[1]}
             accept = "text/turtle" if canned.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
             for label, asked in cases.items():
                 target = url + ("?" + urllib.parse.urlencode(asked) if asked else "")
@@ -509,16 +550,23 @@ def fitted_exponent(sizes: list[int], seconds: list[float]) -> float:
     )
 
 
-def scale_benchmark(size: int, repeats: int, pyshacl_max: int, releases: Path, served_only: bool) -> dict:
+def scale_benchmark(
+    size: int, repeats: int, pyshacl_max: int, releases: Path, served_only: bool, reuse: bool = False
+) -> dict:
     """One size's figures; `served_only` keeps generate, load, the in-memory queries and the served store
-    (the 10M size's persistent store and validation take most of an hour on a shared 2-core machine)."""
+    (the 10M size's persistent store and validation take most of an hour on a shared 2-core machine);
+    `reuse` (with `served_only`) keeps the release an earlier run generated for this size (half an hour
+    at 10M)."""
     release = releases / str(size)
     dist, store_dir = release / "dist", release / "store"
-    shutil.rmtree(release, ignore_errors=True)
-    generated = run_step([PYTHON, str(BENCH / "generate.py"), "--triples", str(size), "--out", str(dist)])
+    generated = None
+    if not (reuse and (dist / "manifest.json").exists()):  # generate.py writes the manifest last
+        shutil.rmtree(release, ignore_errors=True)
+        generated = run_step([PYTHON, str(BENCH / "generate.py"), "--triples", str(size), "--out", str(dist)])
     quads = json.loads((dist / "manifest.json").read_text(encoding="utf-8"))["triples"]
     figures: dict = {"size": size, "quads": quads, "build_s": None, "validate_s": None, "pyshacl_s": None}
     if not served_only:
+        assert generated is not None  # --reuse is refused without --served-only
         stored, _ = step_json("store", str(dist), str(store_dir))
         validate = [PYTHON, "-m", "minsheng.cli", "validate", "--release", str(dist)]
         validated = run_step([*validate, "--engine", "sparql"])
@@ -677,6 +725,11 @@ def main() -> int:
         help="per size only generate, load, the in-memory queries and the served store (no persistent store, "
         "no validation)",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --served-only: keep each size's release from an earlier run (--releases), not generate it",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--only",
@@ -685,6 +738,8 @@ def main() -> int:
     )
     parser.add_argument("--ports", metavar="LOW-HIGH", help="listen on free ports of this range only")
     options = parser.parse_args()
+    if options.reuse and not options.served_only:
+        parser.error("--reuse needs --served-only: the build figures time the generation")
     if options.only == "throughput":
         options.skip_scale = True
     keep_to_ports(options.ports)
@@ -701,7 +756,12 @@ def main() -> int:
             print(f"size {size:,} ...", flush=True)
             scale.append(
                 scale_benchmark(
-                    size, options.repeats, options.pyshacl_max, options.releases, options.served_only
+                    size,
+                    options.repeats,
+                    options.pyshacl_max,
+                    options.releases,
+                    options.served_only,
+                    options.reuse,
                 )
             )
     loads = None if options.skip_http else http_benchmark(options.seconds, options.connections)

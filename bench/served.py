@@ -10,8 +10,8 @@ bench/run.py's own helpers, and prints the summed PSS of the server's processes 
     .venv/bin/python bench/served.py DIST --all --queries awards,dataset-summary --ports 19500-19599
 
 With --all: every canned query's default request (its example's parameters but `limit`, as bench/run.py
-asks them; the federated ones left out) and, for a paged query with more than 9,900 rows, its page 100 of
-100 rows (the `after` key of row 9,900, from the `Link` of ten pages of 990).
+asks them; the federated ones left out) and, for a paged query, its page 100 (or its last page when it has
+fewer), found as bench/run.py finds it (`deep_page`: ten requests by key, never one answer of 9,900 rows).
 """
 
 from __future__ import annotations
@@ -47,22 +47,14 @@ def every_query(base: str, only: set[str] | None = None) -> list[str]:
         path = f"/queries/{name}.json" + (f"?{urlencode(given)}" if given else "")
         paths.append(path)
         if canned.paging is not None:
-            # Ten steps of 990 rows: one page of 9,900 joins too many rows for a query process's memory.
-            after: str | None = None
-            for _ in range(10):
-                step = {**given, "limit": "990", **({"after": after} if after else {})}
-                try:
-                    _, headers = run.get(base + f"/queries/{name}.json?" + urlencode(step))
-                except urllib.error.HTTPError as exc:
-                    refusal = exc.read()[:200]
-                    print(f"{name}: no deep page, HTTP {exc.code} on the way: {refusal!r}", flush=True)
-                    after = None
-                    break
-                after = run.next_after(headers)
-                if after is None:
-                    break
-            if after is not None:
-                paths.append(f"/queries/{name}.json?" + urlencode({**given, "after": after}))
+            try:
+                fetch = run.served_pages(base + f"/queries/{name}.json", given)
+                deep = run.deep_page(fetch, canned.paging.size)
+            except urllib.error.HTTPError as exc:
+                print(f"{name}: no deep page, HTTP {exc.code} on the way: {exc.read()[:200]!r}", flush=True)
+                deep = None
+            if deep is not None:
+                paths.append(f"/queries/{name}.json?" + urlencode({**given, "after": deep[1]}))
     return paths
 
 

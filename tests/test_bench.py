@@ -48,6 +48,41 @@ def test_the_scale_benchmark_runs_and_prints_its_tables(tmp_path: Path) -> None:
     assert "pyshacl" in out and "— | —" not in out.split("(c)")[0]  # both sizes small enough for pyshacl
 
 
+@pytest.mark.parametrize(
+    ("rows", "page"),
+    [(0, None), (100, None), (101, 2), (250, 3), (5_000, 50), (9_900, 99), (9_901, 100), (20_000, 100)],
+)
+def test_the_deep_page_is_found_by_key_in_bounded_steps(
+    rows: int, page: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/run.py's `deep_page` walks to page 100 of 100 rows (or the last page) as a client pages: it
+    never asks more than a tenth of the rows before that page at once (in whole pages), and its cursor is
+    the key of the row just before the page. A list of keys answers its requests as a paged query would."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    bench_run = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_run", bench_run)  # its dataclasses look their module up there
+    spec.loader.exec_module(bench_run)
+    keys = [f"k{i:06d}" for i in range(rows)]
+    asked: list[int] = []
+
+    def fetch(limit: int, after: str | None) -> tuple[int, str | None]:
+        asked.append(limit)
+        start = 0 if after is None else keys.index(after) + 1
+        got = keys[start : start + limit]
+        more = start + limit < len(keys)
+        return len(got), got[-1] if got and more else None
+
+    found = bench_run.deep_page(fetch, 100)
+    if page is None:
+        assert found is None
+    else:
+        assert found == (page, keys[(page - 1) * 100 - 1])
+    assert max(asked) <= 1_000  # a tenth of the rows before page 100, in whole pages
+
+
 def test_the_request_cost_split_runs_and_prints_its_table() -> None:
     done = bench_script("request_cost.py", "--requests", "3")
     assert done.returncode == 0, done.stderr
