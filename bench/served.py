@@ -11,7 +11,7 @@ bench/run.py's own helpers, and prints the summed PSS of the server's processes 
 
 With --all: every canned query's default request (its example's parameters but `limit`, as bench/run.py
 asks them; the federated ones left out) and, for a paged query, its page 100 (or its last page when it has
-fewer), found as bench/run.py finds it (`deep_page`: ten requests by key, never one answer of 9,900 rows).
+fewer), found as bench/run.py finds it (`deep_page`: by key, a page at a time, as a client pages).
 """
 
 from __future__ import annotations
