@@ -353,10 +353,17 @@ def bind_rows(
     return text
 
 
+# Past this many rows a VALUES block written in a group stops leading pyoxigraph's plan: a page of
+# figures-by-topic at 1M quads took 71 ms bound as 1,000 rows and 18 s as 1,001 (bench/README.md). The same
+# rows as a subquery's answer (`{ SELECT * { VALUES … } }`, the same solutions) took 107 ms.
+PLANNED_VALUES_ROWS = 1_000
+
+
 def _values_block(variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
     names = " ".join(f"?{variable}" for variable in variables)
     values = " ".join("(" + " ".join(map(str, row)) + ")" for row in rows)
-    return f"VALUES ({names}) {{ {values} }}"
+    block = f"VALUES ({names}) {{ {values} }}"
+    return block if len(rows) <= PLANNED_VALUES_ROWS else f"{{ SELECT * {{ {block} }} }}"
 
 
 @lru_cache(maxsize=256)
