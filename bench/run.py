@@ -90,7 +90,7 @@ class Step:
     out: str
 
 
-def run_step(command: list[str], env: dict[str, str] | None = None) -> PageStep:
+def run_step(command: list[str], env: dict[str, str] | None = None) -> Step:
     """Run a command to completion; its wall time, its peak resident memory (wait4) and its stdout."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
@@ -165,15 +165,15 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
     timings = {}
     pages: dict[str, int] = {}
 
-    def pages_in(canned: CannedQuery, given: dict[str, str]) -> Callable[[int, str | None], PageStep]:
+    def pages_in(canned: CannedQuery, given: dict[str, str]) -> PageRequest:
         """`deep_page`'s requests to `canned` with the parameters `given` on this store."""
 
-        def fetch(limit: int, after: str | None) -> PageStep:
+        def fetch(limit: int, after: str | None) -> str | None:
             asked = {**given, "limit": str(limit), **({"after": after} if after else {})}
             outcome = run_job(store, Job(canned_request(canned, asked, most), formats, most, ()))
             if outcome.error is not None:
                 raise RuntimeError(f"{canned.name}: {outcome.error}")
-            return outcome.rows, None if outcome.next_key is None else cursor(outcome.next_key)
+            return None if outcome.next_key is None else cursor(outcome.next_key)
 
         return fetch
 
@@ -214,31 +214,30 @@ QUERY_BUDGET = 10.0  # seconds of repeats per canned query and size: a 10M run s
 
 DEEP_PAGE = 100  # the deep page of a paged canned query: page 100 of its default size, or its last page
 
-# A request for a page of `limit` rows after a cursor (None: the first page): its rows and the next cursor.
-PageStep = tuple[int, "str | None"]
+# A request for a page of `limit` rows after a cursor (None: the first page): the next page's cursor, if any.
+PageRequest = Callable[[int, "str | None"], "str | None"]
 
 
-def deep_page(fetch: Callable[[int, str | None], PageStep], size: int) -> tuple[int, str] | None:
+def deep_page(fetch: PageRequest, size: int) -> tuple[int, str] | None:
     """The number and `after` cursor of page DEEP_PAGE of `size` rows, or of the last page when there are
     fewer; None when there is one page. It pages there by key as a client does, a page at a time: a longer
     request costs more than its rows (at 10M quads one of 1,000 rows took minutes where a page takes
     milliseconds, and one of 9,900 joins more than a query process may hold)."""
     page, after = 1, None
     while page < DEEP_PAGE:
-        _, following = fetch(size, after)
+        following = fetch(size, after)
         if following is None:
             break
         page, after = page + 1, following
     return None if after is None else (page, after)
 
 
-def served_pages(url: str, given: dict[str, str]) -> Callable[[int, str | None], PageStep]:
+def served_pages(url: str, given: dict[str, str]) -> PageRequest:
     """`deep_page`'s requests to a served canned query at `url` with the parameters `given`."""
 
-    def fetch(limit: int, after: str | None) -> PageStep:
+    def fetch(limit: int, after: str | None) -> str | None:
         asked = {**given, "limit": str(limit), **({"after": after} if after else {})}
-        body, headers = get(url + "?" + urllib.parse.urlencode(asked))
-        return len(json.loads(body)["results"]["bindings"]), next_after(headers)
+        return next_after(get(url + "?" + urllib.parse.urlencode(asked))[1])
 
     return fetch
 

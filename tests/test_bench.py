@@ -68,12 +68,12 @@ def test_the_deep_page_is_found_by_key_a_page_at_a_time(
     keys = [f"k{i:06d}" for i in range(rows)]
     asked: list[int] = []
 
-    def fetch(limit: int, after: str | None) -> tuple[int, str | None]:
+    def fetch(limit: int, after: str | None) -> str | None:
         asked.append(limit)
         start = 0 if after is None else keys.index(after) + 1
         got = keys[start : start + limit]
         more = start + limit < len(keys)
-        return len(got), got[-1] if got and more else None
+        return got[-1] if got and more else None
 
     found = bench_run.deep_page(fetch, 100)
     if page is None:
