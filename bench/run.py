@@ -188,6 +188,7 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
             if deep is not None:
                 cases[f"{name}, deep page"] = {**given, "after": deep[1]}
                 pages[f"{name}, deep page"] = deep[0]
+            cases[long_page_label(name)] = {**given, "limit": str(LONG_PAGE)}
         for label, asked in cases.items():
             job = Job(canned_request(canned, asked, most), formats, most, ())
             samples: list[float] = []
@@ -213,6 +214,17 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
 QUERY_BUDGET = 10.0  # seconds of repeats per canned query and size: a 10M run stays within minutes
 
 DEEP_PAGE = 100  # the deep page of a paged canned query: page 100 of its default size, or its last page
+
+# A first page of this many rows of every paged canned query, timed beside the default page but not a target
+# (issue 17 asks the default request and page 100 under 300 ms): its rows and their look-ahead row pass
+# core.sparql_text.PLANNED_VALUES_ROWS, so it is bound as a subquery's answer, the form that keeps a long page
+# off pyoxigraph's cliff (18 s instead of 0.1 s at 1M quads before it).
+LONG_PAGE = 1_000
+
+
+def long_page_label(name: str) -> str:
+    return f"{name}, {LONG_PAGE:,} rows"
+
 
 # A request for a page of `limit` rows after a cursor (None: the first page): the next page's cursor, if any.
 PageRequest = Callable[[int, "str | None"], "str | None"]
@@ -504,6 +516,7 @@ def served_benchmark(dist: Path) -> dict:
                 deep = deep_page(served_pages(url, given), canned.paging.size)
                 if deep is not None:
                     cases[f"{name}, page {deep[0]}"] = {**given, "after": deep[1]}
+                cases[long_page_label(name)] = {**given, "limit": str(LONG_PAGE)}
             accept = "text/turtle" if canned.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
             for label, asked in cases.items():
                 target = url + ("?" + urllib.parse.urlencode(asked) if asked else "")
@@ -668,8 +681,9 @@ def print_report(scale: list[dict], loads: dict[str, Load] | None) -> bool:
             opened = largest["open_open"]
             target(f"persistent open at {largest['quads']:,} quads, s", opened, "< 2", opened < 2)
         # Issue 17: every canned query's default request and deep page on the served store under 300 ms,
-        # search under 100 ms, and the server under 8 GB (PSS) at 10M quads.
+        # search under 100 ms, and the server under 8 GB (PSS) at 10M quads; the long pages are context.
         timings = largest["served"]["timings"]
+        timings = {n: q for n, q in timings.items() if not n.endswith(long_page_label(""))}
         listed = {n: q for n, q in timings.items() if not n.startswith("search")}
         slowest = max(listed.items(), key=lambda item: item[1]["p50"])
         p50 = slowest[1]["p50"] * 1000
