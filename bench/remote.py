@@ -7,7 +7,7 @@ while its manifest is intact, since a 10M release takes minutes to write) is loa
 for the release) with the loader `minsheng load` uses (the named graphs and the graph group every query
 reads). Then, through the real query path (execute.run_job), each canned query's default request (its
 example's parameters, the default page) and, for a paged query with more than one page, its second page
-(`after` the first page's key, as its `Link` gives it):
+(`after` the first page's key, as its `Link` gives it) and a first page of LONG_PAGE rows:
 
   - on the embedded store (the release in memory, as `serve` holds it by default), each request in a
     process forked from the one holding the store, as the server's query processes are, so a request that
@@ -47,6 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CURATED = ROOT / "src" / "minsheng" / "curated"  # the bundled canned queries
 BENCH = ROOT / "bench"
 QUERY_BUDGET = 10.0  # seconds of repeats per request, store and size
+# A first page this long of every paged query: with its look-ahead row past the embedded store's
+# planned_values_rows (a subquery's answer there, one VALUES block on Virtuoso).
+LONG_PAGE = 1_000
 FORMATS = {"solutions": "json", "graph": "ttl", "boolean": "json"}
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMBERS = {
@@ -141,7 +144,8 @@ def default_request(canned) -> dict[str, str]:
 
 def cases(canned, store) -> dict[str, dict[str, str]]:
     """A canned query's requests: its default one, with a shortcut the request that takes it, and, when paged
-    with a next page on `store`, the second page (`after` the first's key)."""
+    with a next page on `store`, the second page (`after` the first's key) and a first page of LONG_PAGE
+    rows."""
     from minsheng.core.config import Settings
     from minsheng.query.execute import Job, canned_request, run_job
     from minsheng.query.paging import cursor
@@ -157,6 +161,7 @@ def cases(canned, store) -> dict[str, dict[str, str]]:
         first = run_job(store, Job(canned_request(canned, given, most), FORMATS, most, ()))
         if first.next_key is not None:
             found[f"{canned.name}, page 2"] = {**given, "after": cursor(first.next_key)}
+            found[f"{canned.name}, {LONG_PAGE:,} rows"] = {**given, "limit": str(LONG_PAGE)}
     return found
 
 

@@ -216,9 +216,9 @@ QUERY_BUDGET = 10.0  # seconds of repeats per canned query and size: a 10M run s
 DEEP_PAGE = 100  # the deep page of a paged canned query: page 100 of its default size, or its last page
 
 # A first page of this many rows of every paged canned query, timed beside the default page but not a target
-# (issue 17 asks the default request and page 100 under 300 ms): its rows and their look-ahead row pass
-# core.sparql_text.PLANNED_VALUES_ROWS, so it is bound as a subquery's answer, the form that keeps a long page
-# off pyoxigraph's cliff (18 s instead of 0.1 s at 1M quads before it).
+# (issue 17 asks the default request and page 100 under 300 ms): its rows and their look-ahead row pass the
+# embedded store's planned_values_rows (stores/embedded.py), so it is bound as a subquery's answer, the form
+# that keeps a long page off pyoxigraph's cliff (18 s instead of 0.1 s at 1M quads before it).
 LONG_PAGE = 1_000
 LONG_PAGE_SUFFIX = f", {LONG_PAGE:,} rows"  # what a long page's label ends with, after its query's name
 

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from minsheng.core.errors import MalformedQuery
 from minsheng.core.sparql_text import MAX_NESTING, QueryTooComplex, bind_rows, read
 from minsheng.query import guard
+from minsheng.stores.embedded import EmbeddedStore
+from minsheng.stores.remote import RemoteStore
 
 
 class _Endpoint(http.server.BaseHTTPRequestHandler):
@@ -330,16 +332,15 @@ def test_rows_go_into_the_optionals_that_extend_them_only() -> None:
 @pytest.mark.parametrize("shape", sorted(_PAGED))
 @pytest.mark.parametrize("into_optionals", [False, True])
 def test_rows_past_the_planned_size_are_bound_as_a_subquery_with_the_same_answer(
-    shape: str, into_optionals: bool, monkeypatch: pytest.MonkeyPatch
+    shape: str, into_optionals: bool
 ) -> None:
-    """A block of more than PLANNED_VALUES_ROWS rows goes in as `{ SELECT * { VALUES … } }` (pyoxigraph
-    stops starting its plan from a longer block: 18 s instead of 71 ms for a page of 1,001 rows), and the
-    query answers what the plain block gives."""
-    from minsheng.core import sparql_text
-
+    """A block of more than the store's planned_values_rows goes in as `{ SELECT * { VALUES … } }`
+    (pyoxigraph stops starting its plan from a longer block: 18 s instead of 71 ms for a page of 1,001
+    rows), and the query answers what the plain block gives; with no limit (Virtuoso) it stays plain."""
     variables, template = _PAGED[shape]
     text = template.replace("{ex}", _EX)
-    planned = sparql_text.PLANNED_VALUES_ROWS
+    planned = EmbeddedStore.planned_values_rows
+    assert planned is not None
     count = planned + 50
     nodes = [f"<{_EX}m{i}>" for i in range(count)]
     store = pyoxigraph.Store()
@@ -352,10 +353,14 @@ def test_rows_past_the_planned_size_are_bound_as_a_subquery_with_the_same_answer
     )
     store.load(data.encode(), format=pyoxigraph.RdfFormat.N_TRIPLES)
     rows = [(node, nodes[i * 7 % count])[: len(variables)] for i, node in enumerate(nodes)]
-    wrapped = bind_rows(text, variables, rows, into_optionals=into_optionals)
+    wrapped = bind_rows(text, variables, rows, into_optionals=into_optionals, planned_rows=planned)
     assert "{ SELECT * { VALUES" in wrapped
-    monkeypatch.setattr(sparql_text, "PLANNED_VALUES_ROWS", len(rows))
-    plain = bind_rows(text, variables, rows, into_optionals=into_optionals)
+    assert "{ SELECT * { VALUES" not in bind_rows(
+        text, variables, rows[:planned], into_optionals=into_optionals, planned_rows=planned
+    )
+    plain = bind_rows(
+        text, variables, rows, into_optionals=into_optionals, planned_rows=RemoteStore.planned_values_rows
+    )
     assert "{ SELECT * { VALUES" not in plain
     answer = _answer(store, wrapped)
     assert answer == _answer(store, plain)

@@ -322,7 +322,12 @@ def service_variables(text: str) -> set[str]:
 
 
 def bind_rows(
-    text: str, variables: Sequence[str], rows: Sequence[Sequence[Term | str]], *, into_optionals: bool = False
+    text: str,
+    variables: Sequence[str],
+    rows: Sequence[Sequence[Term | str]],
+    *,
+    into_optionals: bool = False,
+    planned_rows: int | None = None,
 ) -> str:
     """The query joined from a VALUES block at the start of its WHERE group: rows of terms, or of their
     N-Triples text as a release index holds it (text-index hits, a listing's page, a request's
@@ -336,34 +341,33 @@ def bind_rows(
     rows, not every match in the store.
     Only for rows without UNDEF, which is what the callers bind.
 
+    `planned_rows`: a block of more rows is written as a subquery's answer, `{ SELECT * { VALUES … } }` (the
+    same solutions), for an engine whose plan a longer block no longer leads (Store.planned_values_rows).
+
     The blocks go into the text as the reader sees it (escapes replaced), where its offsets point."""
     reading = read(text)
     start, text = reading.where_group, reading.text
     if start is None:  # the catalog loader refuses a parameterised or paged query without one
         raise ValueError("a query bound by a VALUES block needs a WHERE clause")
-    blocks = [(start, _values_block(variables, rows))]
+    blocks = [(start, _values_block(variables, rows, planned_rows))]
     if into_optionals:
         # Each one mentions some of the variables (_optionals_in keeps no other).
         for group, mentioned in _extending_optionals(text, start, frozenset(variables)):
             used = [i for i, variable in enumerate(variables) if variable in mentioned]
             distinct = dict.fromkeys(tuple(str(row[i]) for i in used) for row in rows)
-            blocks.append((group, _values_block([variables[i] for i in used], list(distinct))))
+            blocks.append((group, _values_block([variables[i] for i in used], list(distinct), planned_rows)))
     for offset, block in sorted(blocks, reverse=True):  # from the end, so earlier offsets stay true
         text = f"{text[:offset]}\n  {block}\n{text[offset:]}"
     return text
 
 
-# Past this many rows a VALUES block written in a group stops leading pyoxigraph's plan: a page of
-# figures-by-topic at 1M quads took 71 ms bound as 1,000 rows and 18 s as 1,001 (bench/README.md). The same
-# rows as a subquery's answer (`{ SELECT * { VALUES … } }`, the same solutions) took 107 ms.
-PLANNED_VALUES_ROWS = 1_000
-
-
-def _values_block(variables: Sequence[str], rows: Sequence[Sequence[Term | str]]) -> str:
+def _values_block(
+    variables: Sequence[str], rows: Sequence[Sequence[Term | str]], planned_rows: int | None
+) -> str:
     names = " ".join(f"?{variable}" for variable in variables)
     values = " ".join("(" + " ".join(map(str, row)) + ")" for row in rows)
     block = f"VALUES ({names}) {{ {values} }}"
-    return block if len(rows) <= PLANNED_VALUES_ROWS else f"{{ SELECT * {{ {block} }} }}"
+    return block if planned_rows is None or len(rows) <= planned_rows else f"{{ SELECT * {{ {block} }} }}"
 
 
 @lru_cache(maxsize=256)

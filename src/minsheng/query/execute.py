@@ -446,12 +446,18 @@ def _listed_page(
     binds = wanted.listing.binds
     # The terms as the release's own index wrote them (N-Triples): never a client's text.
     if not store.evaluates_optionals_alone:
-        return bind_rows(request.listing_text, binds, found), kept
+        return bind_rows(request.listing_text, binds, found, planned_rows=store.planned_values_rows), kept
     # A SERVICE endpoint stays a substitution: pyoxigraph needs it bound before evaluation.
     services = service_variables(request.listing_text)
     folded = {v: t for v, t in kept.items() if v.value not in services and v.value not in binds}
     rows = [(*row, *folded.values()) for row in found]
-    text = bind_rows(request.listing_text, [*binds, *(v.value for v in folded)], rows, into_optionals=True)
+    text = bind_rows(
+        request.listing_text,
+        [*binds, *(v.value for v in folded)],
+        rows,
+        into_optionals=True,
+        planned_rows=store.planned_values_rows,
+    )
     return text, {v: t for v, t in kept.items() if v not in folded}
 
 
@@ -470,7 +476,8 @@ def run_job(store: Store, job: Job) -> Outcome:
             hits = search(store.indexes, replace(wanted, limit=wanted.limit + 1))
             if len(hits) > wanted.limit:
                 hits, next_key = hits[: wanted.limit], (hits[wanted.limit - 1],)
-            text = bind_rows(text, [wanted.variable], [[pyoxigraph.NamedNode(hit)] for hit in hits])
+            hit_rows = [[pyoxigraph.NamedNode(hit)] for hit in hits]
+            text = bind_rows(text, [wanted.variable], hit_rows, planned_rows=store.planned_values_rows)
         elif request.listing is not None:
             text, substitutions = _listed_page(store, request, substitutions)
         elif request.facets is not None:
@@ -478,7 +485,11 @@ def run_job(store: Store, job: Job) -> Outcome:
             if counted is not None:  # the release's own terms (N-Triples), never a client's text
                 # Its labels' OPTIONALs start from the counted values where the engine evaluates them alone.
                 text = bind_rows(
-                    request.counted_text, FACET_BINDS, counted, into_optionals=store.evaluates_optionals_alone
+                    request.counted_text,
+                    FACET_BINDS,
+                    counted,
+                    into_optionals=store.evaluates_optionals_alone,
+                    planned_rows=store.planned_values_rows,
                 )
         # The row cut is the engine's: a SELECT gets an outer LIMIT of one row over it (or its page's).
         # A remote engine may sort no more rows than the cut (Virtuoso: 10,000), so there the cut is a LIMIT

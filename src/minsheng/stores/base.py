@@ -65,6 +65,12 @@ class Store(Protocol):
         LIMIT stays within it (execute.run_job)."""
         ...
 
+    @property
+    def planned_values_rows(self) -> int | None:
+        """The most rows a VALUES block may hold and still lead the engine's plan, None for no limit: a
+        longer block of a page's rows is bound as a subquery's answer (sparql_text.bind_rows)."""
+        ...
+
     def graph_names(self) -> list[str]:
         """The release's named graphs, sorted."""
         ...

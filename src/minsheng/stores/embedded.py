@@ -33,6 +33,10 @@ class EmbeddedStore:
     # page binds its rows into the OPTIONALs too (execute._listed_page).
     evaluates_optionals_alone: ClassVar[bool] = True
     max_sorted_rows: ClassVar[int | None] = None
+    # Past 1,000 rows a VALUES block written in a group stops leading pyoxigraph's plan: a page of
+    # figures-by-topic at 1M quads took 71 ms bound as 1,000 rows and 18 s as 1,001 (bench/README.md); the
+    # same rows as a subquery's answer (`{ SELECT * { VALUES … } }`, the same solutions) took 107 ms.
+    planned_values_rows: ClassVar[int | None] = 1_000
 
     def __post_init__(self) -> None:
         self.indexes = IndexFiles(self.dist_dir)
