@@ -45,10 +45,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 
 from minsheng.testing.virtuoso import PORTS_VARIABLE, free_port
+
+if TYPE_CHECKING:
+    from minsheng.query.catalog import CannedQuery
 
 ROOT = Path(__file__).resolve().parents[1]
 CURATED = ROOT / "src" / "minsheng" / "curated"
@@ -154,7 +158,7 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
     `location` is the persistent store directory, or "memory" for the release parsed into memory.
     """
     from minsheng.core.config import Settings
-    from minsheng.query.catalog import CannedQuery, load_catalog
+    from minsheng.query.catalog import load_catalog
     from minsheng.query.execute import Job, canned_request, run_job
     from minsheng.query.paging import cursor
     from minsheng.stores.served import load_release
@@ -180,15 +184,15 @@ def step_queries(dist: Path, location: Path, repeats: int) -> dict:
     for name, canned in sorted(load_catalog(CURATED / "queries").items()):
         if canned.service_parameters:
             continue  # federated: they call another endpoint, which a scale benchmark should not time
-        given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
-        given.pop("limit", None)  # the default page, whatever the example shows
+        given = example_request(canned)
         cases = {name: given}
         if canned.paging is not None:
-            deep = deep_page(pages_in(canned, given), canned.paging.size)
-            if deep is not None:
-                cases[f"{name}, deep page"] = {**given, "after": deep[1]}
-                pages[f"{name}, deep page"] = deep[0]
-            cases[long_page_label(name)] = {**given, "limit": str(LONG_PAGE)}
+            for label, (asked, page) in paged_cases(
+                name, given, pages_in(canned, given), canned.paging.size, lambda _: "deep page"
+            ).items():
+                cases[label] = asked
+                if page is not None:
+                    pages[label] = page
         for label, asked in cases.items():
             job = Job(canned_request(canned, asked, most), formats, most, ())
             samples: list[float] = []
@@ -243,6 +247,26 @@ def deep_page(fetch: PageRequest, size: int) -> tuple[int, str] | None:
             break
         page, after = page + 1, following
     return None if after is None else (page, after)
+
+
+def example_request(canned: CannedQuery) -> dict[str, str]:
+    """A canned query's example parameters, for its default page whatever the example shows."""
+    given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
+    given.pop("limit", None)
+    return given
+
+
+def paged_cases(
+    name: str, given: dict[str, str], fetch: PageRequest, size: int, deep_label: Callable[[int], str]
+) -> dict[str, tuple[dict[str, str], int | None]]:
+    """The requests timed beside a paged query's default one (`given`), each with its page number if deep:
+    its deep page (`deep_page`, labelled `<name>, deep_label(number)`) and a first page of LONG_PAGE rows."""
+    cases: dict[str, tuple[dict[str, str], int | None]] = {}
+    deep = deep_page(fetch, size)
+    if deep is not None:
+        cases[f"{name}, {deep_label(deep[0])}"] = ({**given, "after": deep[1]}, deep[0])
+    cases[long_page_label(name)] = ({**given, "limit": str(LONG_PAGE)}, None)
+    return cases
 
 
 def served_pages(url: str, given: dict[str, str]) -> PageRequest:
@@ -509,15 +533,14 @@ def served_benchmark(dist: Path) -> dict:
         for name, canned in sorted(load_catalog(CURATED / "queries").items()):
             if canned.service_parameters:
                 continue
-            given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
-            given.pop("limit", None)
+            given = example_request(canned)
             url = f"{base}/queries/{name}"  # the format from Accept
             cases = {name: given}
             if canned.paging is not None:
-                deep = deep_page(served_pages(url, given), canned.paging.size)
-                if deep is not None:
-                    cases[f"{name}, page {deep[0]}"] = {**given, "after": deep[1]}
-                cases[long_page_label(name)] = {**given, "limit": str(LONG_PAGE)}
+                paged = paged_cases(
+                    name, given, served_pages(url, given), canned.paging.size, "page {}".format
+                )
+                cases.update((label, asked) for label, (asked, _) in paged.items())
             accept = "text/turtle" if canned.form in ("CONSTRUCT", "DESCRIBE") else SPARQL_JSON
             for label, asked in cases.items():
                 target = url + ("?" + urllib.parse.urlencode(asked) if asked else "")

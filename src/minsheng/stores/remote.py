@@ -85,7 +85,7 @@ class RemoteStore:
     # Rows bound into an OPTIONAL's group help only an engine that evaluates it alone (pyoxigraph).
     evaluates_optionals_alone: ClassVar[bool] = False
     # Virtuoso 7.2 plans a long block well, and the subquery form made it slower: a 1,000-row page of
-    # figures-as-of at 150k quads took 0.9-1.6 s as one block and 5-9 s as a subquery's answer.
+    # figures-as-of at 150k quads took 0.9-1.7 s as one block and 6.2-7.1 s as a subquery's answer.
     planned_values_rows: ClassVar[int | None] = None
     # The store owns its release's open index files: a new release is a new store, and so new connections.
     indexes: IndexFiles = field(init=False, repr=False, compare=False)
