@@ -20,6 +20,9 @@ NumberOfBuffers          = 10000
 MaxDirtyBuffers          = 6000
 [HTTPServer]
 ServerPort                  = 8890
+[SPARQL]
+MaxQueryCostEstimationTime = 400	; in seconds
+MaxQueryExecutionTime      = 60	; in seconds
 """
 
 
@@ -36,6 +39,9 @@ def test_every_line_is_rewritten(ini: str, tmp_path: Path) -> None:
     assert f", {(tmp_path / 'a').resolve()}, {(tmp_path / 'b').resolve()}" in written
     assert "\nNumberOfBuffers = 40000\n" in written and "\nMaxDirtyBuffers = 30000\n" in written
     assert ";NumberOfBuffers          = 170000" in written  # the commented table is left alone
+    # The cost estimate's refusal is off (it refused queries that match nothing); the run time limit stays.
+    assert not any(line.startswith("MaxQueryCostEstimationTime") for line in written.splitlines())
+    assert "\nMaxQueryExecutionTime      = 60" in written
 
 
 def test_buffers_are_debian_s_unless_given(tmp_path: Path) -> None:
@@ -43,7 +49,10 @@ def test_buffers_are_debian_s_unless_given(tmp_path: Path) -> None:
     assert "NumberOfBuffers          = 10000" in written
 
 
-@pytest.mark.parametrize("line", ["ServerPort               = 1111", "DirsAllowed", "MaxDirtyBuffers"])
+@pytest.mark.parametrize(
+    "line",
+    ["ServerPort               = 1111", "DirsAllowed", "MaxDirtyBuffers", "MaxQueryCostEstimationTime"],
+)
 def test_an_ini_without_a_line_is_refused(line: str, tmp_path: Path) -> None:
     text = "\n".join(x for x in DEBIAN_LINES.splitlines() if not x.startswith(line))
     with pytest.raises(VirtuosoFailed, match="no line matching"):

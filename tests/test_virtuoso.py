@@ -127,6 +127,42 @@ def assert_alike(remote: str, embedded: str, pages_to_the_end: bool = False) -> 
     assert not pages_to_the_end or last_rows, "no paged query had a last page of one row"
 
 
+# Known to differ (README, remote engine): with `lang`, Virtuoso 7.2 gives every language of the labels in
+# describe-figure's OPTIONAL, whose FILTER on the outer ?lang it does not see.
+LANG_DIFFERS_ON_VIRTUOSO = {"describe-figure"}
+# Known to fail on the embedded store (issue 17, open): on the synthetic release a slogan is written into each
+# of 43 report graphs, and the union default graph multiplies its rows by every copy of each triple
+# (43 ** 3 rows a slogan): `named-things?kind=Slogan` ran out of its 4 GiB.
+PARAMETERS_NOT_SWEPT = {("named-things", "kind")}
+
+
+def assert_parameters_alike(remote: str, embedded: str) -> None:
+    """Every canned query's example with each value of each of its enum parameters, and with `lang=en`,
+    alike on both servers (first pages and next links): Virtuoso answered no row for `approximate-figures`
+    with any qualifier but the example's, and its cost estimate refused requests that match nothing."""
+    asked = 0
+    for name, canned in load_catalog(CURATED / "queries").items():
+        if canned.service_parameters:
+            continue
+        extension = "nt" if canned.form in ("CONSTRUCT", "DESCRIBE") else "json"
+        example = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
+        for parameter in canned.parameters:
+            if parameter.type != "enum" or (name, parameter.name) in PARAMETERS_NOT_SWEPT:
+                continue
+            if parameter.name == "lang" and name in LANG_DIFFERS_ON_VIRTUOSO:
+                continue
+            values = ["en"] if parameter.name == "lang" else parameter.values
+            for value in values:
+                query = urllib.parse.urlencode({**example, parameter.name: value})
+                path = f"/queries/{name}.{extension}?{query}"
+                if extension == "json":
+                    assert_page_alike(remote, embedded, path)
+                else:
+                    assert canned_answer(remote + path) == canned_answer(embedded + path), path
+                asked += 1
+    assert asked, "no canned query has an enum parameter"
+
+
 def assert_page_alike(remote: str, embedded: str, page: str) -> list:
     """One page alike on both servers, its next page too (the Link's `after`); the embedded answer."""
     answer = canned_answer(embedded + page)
@@ -209,6 +245,7 @@ def test_a_release_of_many_graphs_answers_alike(
         running_server(root, *memory, "--store", "sparql+" + virtuoso.endpoint) as remote,
     ):
         assert_alike(remote, embedded, pages_to_the_end=True)
+        assert_parameters_alike(remote, embedded)
 
 
 def test_a_partial_remote_or_group_is_refused_at_start(virtuoso: ScratchVirtuoso, release_dir: Path) -> None:
