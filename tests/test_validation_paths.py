@@ -158,6 +158,26 @@ def test_a_synthetic_releases_counts_are_its_own(release_dir: Path, tmp_path: Pa
             assert assert_facets_answer_alike(query, store, tmp_path / "dist") > 100, query.name
 
 
+def test_each_copy_of_a_synthetic_release_names_its_own_things(release_dir: Path, tmp_path: Path) -> None:
+    """No named thing is described in two graphs of a synthetic release: in the union default graph a
+    shared thing's triples come once per graph, and a query's rows multiply by every copy."""
+    _generate()(20_000, tmp_path / "dist", release_dir)
+    store = pyoxigraph.Store()
+    store.load(path=str(tmp_path / "dist" / "minsheng.nq"), format=pyoxigraph.RdfFormat.N_QUADS)
+    counted = """PREFIX ms: <https://w3id.org/minsheng/def/>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    SELECT ?class (COUNT(DISTINCT ?thing) AS ?things) (MAX(?graphs) AS ?most) WHERE {
+      { SELECT ?thing ?class (COUNT(DISTINCT ?g) AS ?graphs) WHERE {
+          GRAPH ?g { ?thing a ?class } ?class rdfs:subClassOf ms:NamedThing } GROUP BY ?thing ?class }
+    } GROUP BY ?class"""
+    found = {
+        row["class"].value.rsplit("/", 1)[1]: (int(row["things"].value), int(row["most"].value))
+        for row in store.query(counted, use_default_graph_as_union=True)
+    }
+    assert {"Slogan", "Programme", "Award"} <= set(found), found  # the real reports' kinds, copied
+    assert all(most == 1 for _, most in found.values()), found
+
+
 @pytest.mark.slow  # a whole build or CLI subprocess: make test only
 def test_a_synthetic_benchmark_release_is_valid(
     release_dir: Path, tmp_path: Path, settings: Settings
