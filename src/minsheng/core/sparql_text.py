@@ -349,6 +349,9 @@ def bind_rows(
     start, text = reading.where_group, reading.text
     if start is None:  # the catalog loader refuses a parameterised or paged query without one
         raise ValueError("a query bound by a VALUES block needs a WHERE clause")
+    # Each row once: a block is a multiset, and a repeated row would repeat its solutions (a page joined
+    # from part of its key, figure-source's figure and offset, has one per written form).
+    rows = list(dict.fromkeys(tuple(str(term) for term in row) for row in rows))
     blocks = [(start, _values_block(variables, rows, planned_rows))]
     if into_optionals:
         # Each one mentions some of the variables (_optionals_in keeps no other).
