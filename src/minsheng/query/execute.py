@@ -151,7 +151,10 @@ def canned_request(
         page_key=query.paging.names if by_rows and query.paging else (),
         text_search=page.search,
         listing=page.listing,
-        listing_text=query.text if page.listing is not None else "",
+        # The key filter stays in the text where the page's rows may join more than its keys name.
+        listing_text=(
+            "" if page.listing is None else query.text if page.listing.listing.binds_each_row else page.text
+        ),
         facets=page.facets,
         counted_text=query.counted.text if page.facets is not None and query.counted else "",
     )
@@ -441,7 +444,12 @@ def _listed_page(
     found = listings.page(store.indexes, replace(wanted, limit=wanted.limit + 1))
     if found is None:
         return request.text, substitutions
-    after = {after_variable(column.name) for column in wanted.listing.key}
+    # The index applied the `after` key; the text applies it too where rows may join more than their keys.
+    after = (
+        {after_variable(column.name) for column in wanted.listing.key}
+        if wanted.listing.binds_each_row
+        else set()
+    )
     kept = {v: t for v, t in substitutions.items() if v.value not in after}
     binds = wanted.listing.binds
     # The terms as the release's own index wrote them (N-Triples): never a client's text.

@@ -111,6 +111,16 @@ class Listing:
         return (f"{self.query} {self.digest}",)
 
     @property
+    def binds_each_row(self) -> bool:
+        """Whether a page's bound parts name one row each: no key part comes after the last bound one.
+        Else (figure-source joins from figure and offset, not the written form after them) the rows joined
+        from a page's first bound values may include rows at or before the key it starts after. (A part
+        left out before the last bound one follows from the row, as the shapes require of
+        categories-and-mappings' relation.)"""
+        names = [c.name for c in self.key]
+        return max(names.index(name) for name in self.binds) == len(names) - 1
+
+    @property
     def binds(self) -> tuple[str, ...]:
         """The variables a page's rows are joined from, each bound to the term the release holds: those
         the declaration names (`joined`), else the key's last IRI part, which names the row (a figure),
