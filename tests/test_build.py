@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pyoxigraph
@@ -160,16 +161,36 @@ def test_named_things_are_typed_labelled_and_cited(store: pyoxigraph.Store) -> N
     )
 
 
+@pytest.fixture(scope="module")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project root with data/, ontology/, queries/ and the release `minsheng build` made of them (hash
+    seed 1): built once, each test that needs a built project works on its own copy (own_built_copy)."""
+    root = tmp_path_factory.mktemp("built-project")
+    for name in ("data", "ontology", "queries"):
+        shutil.copytree(CURATED / name, root / name)
+    built = run_cli("build", "--root", str(root), seed="1")
+    assert built.returncode == 0, built.stderr
+    return root
+
+
+@pytest.fixture
+def own_built_copy(built_project: Path, tmp_path: Path) -> Path:
+    """A writable copy of built_project, release included."""
+    root = tmp_path / "project"
+    shutil.copytree(built_project, root)
+    return root
+
+
 @pytest.mark.slow  # a whole build or CLI subprocess: make test only
-def test_two_builds_give_identical_bytes(project_copy: Path) -> None:
-    first = run_cli("build", "--root", str(project_copy), seed="1")
-    assert first.returncode == 0, first.stderr
-    manifest = (project_copy / "dist" / "manifest.json").read_bytes()
-    dumps = {p.name: p.read_bytes() for p in (project_copy / "dist").glob("minsheng.*")}
-    second = run_cli("build", "--root", str(project_copy), seed="2")
+def test_two_builds_give_identical_bytes(built_project: Path, own_built_copy: Path) -> None:
+    # Another hash seed and another directory: neither may reach the bytes.
+    shutil.rmtree(own_built_copy / "dist")
+    manifest = (built_project / "dist" / "manifest.json").read_bytes()
+    dumps = {p.name: p.read_bytes() for p in (built_project / "dist").glob("minsheng.*")}
+    second = run_cli("build", "--root", str(own_built_copy), seed="2")
     assert second.returncode == 0, second.stderr
-    assert (project_copy / "dist" / "manifest.json").read_bytes() == manifest
-    assert {p.name: p.read_bytes() for p in (project_copy / "dist").glob("minsheng.*")} == dumps
+    assert (own_built_copy / "dist" / "manifest.json").read_bytes() == manifest
+    assert {p.name: p.read_bytes() for p in (own_built_copy / "dist").glob("minsheng.*")} == dumps
     assert set(json.loads(manifest)["files"]) >= {
         "minsheng.nq",
         "minsheng.trig",
@@ -292,16 +313,15 @@ def _replace(root: Path, relative: str, old: str, new: str) -> None:
         "broken-code-list-turtle",
     ],
 )
-def test_bad_data_fails_the_build_and_keeps_the_release(project_copy, relative, old, new, message) -> None:
-    good = run_cli("build", "--root", str(project_copy))
-    assert good.returncode == 0, good.stderr
-    before = {p: p.read_bytes() for p in (project_copy / "dist").rglob("*") if p.is_file()}
-    _replace(project_copy, relative, old, new)
-    bad = run_cli("build", "--root", str(project_copy))
+def test_bad_data_fails_the_build_and_keeps_the_release(own_built_copy, relative, old, new, message) -> None:
+    before = {p: p.read_bytes() for p in (own_built_copy / "dist").rglob("*") if p.is_file()}
+    assert before, "a built release to keep"
+    _replace(own_built_copy, relative, old, new)
+    bad = run_cli("build", "--root", str(own_built_copy))
     assert bad.returncode == 1
-    assert message in bad.stderr.replace(str(project_copy) + "/", "")
+    assert message in bad.stderr.replace(str(own_built_copy) + "/", "")
     assert "Traceback" not in bad.stderr
-    assert {p: p.read_bytes() for p in (project_copy / "dist").rglob("*") if p.is_file()} == before
+    assert {p: p.read_bytes() for p in (own_built_copy / "dist").rglob("*") if p.is_file()} == before
 
 
 @pytest.mark.slow  # a whole build or CLI subprocess: make test only

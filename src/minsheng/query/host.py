@@ -89,7 +89,13 @@ def _query_process(
     if store is None:
         try:
             # A remote store was checked whole by the host before any query process started.
-            store = open_store(release.directory, release.manifest, settings.store, check=False)
+            store = open_store(
+                release.directory,
+                release.manifest,
+                settings.store,
+                check=False,
+                query_timeout=settings.query_timeout,
+            )
         except ReleaseUnavailable as exc:
             connection.send(("failed", exc.message))
             return
@@ -468,7 +474,9 @@ def _host_main(settings: Settings, release: _ReleaseFiles, address: str, ready: 
         # Persistent and remote stores are opened by each query process; an in-memory one is loaded here.
         store = None if settings.store is not None else open_store(release.directory, release.manifest)
         if is_remote(settings.store):  # every graph's quads counted once, here, before any process starts
-            open_store(release.directory, release.manifest, settings.store)
+            open_store(
+                release.directory, release.manifest, settings.store, query_timeout=settings.query_timeout
+            )
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         Path(address).unlink(missing_ok=True)  # a host that died before this one left its socket
         listener.bind(address)

@@ -55,6 +55,11 @@ WHERE {
   ?value_type_iri skos:notation ?value_type .
   ?unit_iri skos:notation ?unit .
   ?qualifier_iri skos:notation ?qualifier .
+  ?citation_iri oa:hasSource ?text ; oa:hasSelector ?quote_selector , ?position .
+  ?quote_selector oa:exact ?exact .
+  ?position oa:start ?start ; oa:end ?end .
+  # OPTIONALs last: pyoxigraph evaluated the citation patterns, when they came after them, on their own
+  # against every left-joined row (20 s of a 34 s release write; 0.09 s in this order, the same rows).
   OPTIONAL { ?period rdfs:label ?period_en . FILTER(LANG(?period_en) = "en") }
   OPTIONAL { ?period rdfs:label ?period_zh . FILTER(LANG(?period_zh) = "zh") }
   OPTIONAL { ?period ms:firstDay ?first_day }
@@ -69,9 +74,6 @@ WHERE {
   OPTIONAL { ?obs rdfs:comment ?note }
   OPTIONAL { ?obs ms:lowerBound ?lower_bound }
   OPTIONAL { ?obs ms:upperBound ?upper_bound }
-  ?citation_iri oa:hasSource ?text ; oa:hasSelector ?quote_selector , ?position .
-  ?quote_selector oa:exact ?exact .
-  ?position oa:start ?start ; oa:end ?end .
 }
 GROUP BY ?obs ?dataset ?report ?region_code ?region_zh ?region_en ?region ?indicator_code ?indicator_zh
          ?indicator_en ?indicator ?value_type ?value_type_iri ?value ?value_datatype ?unit ?unit_iri

@@ -64,6 +64,10 @@ RELEASE_MARKER = """SELECT ?release WHERE {
   GRAPH <%s> { <%sdata/> <http://www.w3.org/2002/07/owl#versionInfo> ?release } }"""
 
 
+# Seconds to wait for the remote's answer, at least: the start check's counts may take longer than a query.
+REMOTE_WAIT = 30.0
+
+
 class RemoteFailed(ReleaseUnavailable):
     """The remote endpoint did not answer as a SPARQL endpoint should."""
 
@@ -77,7 +81,7 @@ class RemoteStore:
     manifest: Manifest
     dist_dir: Path
     graphs: list[str]
-    timeout: float = 30.0
+    timeout: float = REMOTE_WAIT
     group: str = RELEASE_GROUP
     # Virtuoso refuses to sort more rows than this (its MaxSortedTopRows default): the row cut's LIMIT stays
     # within it (execute.run_job).
@@ -232,12 +236,17 @@ def release_graphs(dist: Path, manifest: Manifest) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def open_remote(location: str, dist: Path, manifest: Manifest, check: bool = True) -> RemoteStore:
+def open_remote(
+    location: str, dist: Path, manifest: Manifest, check: bool = True, query_timeout: float | None = None
+) -> RemoteStore:
     """The remote endpoint as a store, after checking it holds the release that dist/ holds: its release
     marker always, and with `check` every graph's quads and the group's (check_remote)."""
     endpoint = location.removeprefix("sparql+")
     expected = release_graphs(dist, manifest)
-    store = RemoteStore(endpoint, manifest, dist, list(expected))
+    # Never shorter than a query may run: the server's own time limit, not the client's wait, ends a query
+    # (a 503 query-timeout, not a 502 from a remote given less time than the server allows the query).
+    wait = REMOTE_WAIT if query_timeout is None else max(REMOTE_WAIT, query_timeout + 5)
+    store = RemoteStore(endpoint, manifest, dist, list(expected), timeout=wait)
     answer = store.query(RELEASE_MARKER % (RELEASE_GRAPH, BASE), Dataset(named_graphs=(RELEASE_GRAPH,)))
     held = [row["release"].value for row in solutions(answer)]
     if held != [store.release_id]:

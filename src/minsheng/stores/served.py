@@ -45,17 +45,24 @@ def verified_manifest(dist: Path) -> Manifest:
         raise ReleaseUnavailable(str(exc)) from exc
 
 
-def load_release(dist: Path, location: str | None = None) -> Store:
+def load_release(dist: Path, location: str | None = None, query_timeout: float | None = None) -> Store:
     """The store of a verified release (EmbeddedStore or RemoteStore); refuse an incomplete or tampered one.
 
     `location` None parses the release into memory; a directory opens the persistent store written by
     `minsheng build --store` read-only (no parsing); sparql+http://… uses a remote endpoint. Both are checked
-    to hold the same release as dist/.
+    to hold the same release as dist/. `query_timeout`, the seconds a query may run, is how long a remote
+    store waits for an answer at least (remote.REMOTE_WAIT otherwise).
     """
-    return open_store(dist, verified_manifest(dist), location)
+    return open_store(dist, verified_manifest(dist), location, query_timeout=query_timeout)
 
 
-def open_store(dist: Path, manifest: Manifest, location: str | None = None, check: bool = True) -> Store:
+def open_store(
+    dist: Path,
+    manifest: Manifest,
+    location: str | None = None,
+    check: bool = True,
+    query_timeout: float | None = None,
+) -> Store:
     """The store of a release whose manifest was verified already (load_release).
 
     A remote store is checked to hold every graph of the release whole (remote.check_remote: its quads per
@@ -65,7 +72,7 @@ def open_store(dist: Path, manifest: Manifest, location: str | None = None, chec
     if location is not None and is_remote(location):
         from minsheng.stores.remote import open_remote  # urllib only when a remote is asked for
 
-        return open_remote(location, dist, manifest, check=check)
+        return open_remote(location, dist, manifest, check=check, query_timeout=query_timeout)
     if location is not None:
         return persistent(Path(location), dist, manifest)
     return in_memory(dist, manifest)

@@ -41,7 +41,7 @@ class Service:
     ) -> Service:
         """In-process (the store loaded here) unless a query host and the release it serves are given."""
         if host is None or release is None:
-            store = load_release(settings.dist_dir, settings.store)
+            store = load_release(settings.dist_dir, settings.store, settings.query_timeout)
             release = Release(store.manifest, store.dist_dir, tuple(store.graph_names()))
             executor = Executor(store, settings)
         else:
