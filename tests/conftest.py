@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pyoxigraph
@@ -14,7 +13,7 @@ from minsheng.query.catalog import indexes, load_catalog
 from minsheng.release.writer import write_release
 from minsheng.validate.shapes import validate_dataset
 from minsheng.web import create_app
-from support import CURATED, running_server
+from support import CURATED, copy_sources, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,9 +31,7 @@ def dataset(settings: Settings):
 @pytest.fixture(scope="session")
 def release_dir(tmp_path_factory: pytest.TempPathFactory, dataset, settings: Settings) -> Path:
     """A release of the real data, written by the real release writer into a scratch project root."""
-    root = tmp_path_factory.mktemp("release-root")
-    for name in ("data", "ontology", "queries"):
-        shutil.copytree(CURATED / name, root / name)
+    root = copy_sources(tmp_path_factory.mktemp("release-root"))
     scratch = Settings(root=root)
     assert validate_dataset(dataset, scratch).conforms
     write_release(dataset, scratch, indexes(load_catalog(scratch.queries_dir)))
@@ -69,6 +66,4 @@ def server(release_dir: Path):
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Path:
     """A writable copy of data/ and ontology/ for tests that break the data on purpose."""
-    for name in ("data", "ontology", "queries"):
-        shutil.copytree(CURATED / name, tmp_path / name)
-    return tmp_path
+    return copy_sources(tmp_path)

@@ -19,6 +19,14 @@ import pytest
 from minsheng.core.config import bundled_root
 
 CURATED = bundled_root()  # the sources bundled with the package: data/, ontology/, queries/
+SOURCES = ("data", "ontology", "queries")
+
+
+def copy_sources(root: Path) -> Path:
+    """A writable project root of the bundled sources (SOURCES), for tests that build or break them."""
+    for name in SOURCES:
+        shutil.copytree(CURATED / name, root / name)
+    return root
 
 
 class Server(str):

@@ -11,7 +11,7 @@ import pyoxigraph
 import pytest
 
 from minsheng.core.namespaces import sparql_prologue
-from support import CURATED, run_cli
+from support import CURATED, copy_sources, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -165,9 +165,7 @@ def test_named_things_are_typed_labelled_and_cited(store: pyoxigraph.Store) -> N
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project root with data/, ontology/, queries/ and the release `minsheng build` made of them (hash
     seed 1): built once, each test that needs a built project works on its own copy (own_built_copy)."""
-    root = tmp_path_factory.mktemp("built-project")
-    for name in ("data", "ontology", "queries"):
-        shutil.copytree(CURATED / name, root / name)
+    root = copy_sources(tmp_path_factory.mktemp("built-project"))
     built = run_cli("build", "--root", str(root), seed="1")
     assert built.returncode == 0, built.stderr
     return root

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from support import CURATED, free_port, stop, wait_until_serving
+from support import copy_sources, free_port, stop, wait_until_serving
 
 pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
 
@@ -126,9 +125,7 @@ def test_build_query_and_serve_from_an_empty_directory(installed: Path, tmp_path
 
 
 def test_root_builds_a_project_of_ones_own(installed: Path, tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    for name in ("data", "ontology", "queries"):
-        shutil.copytree(CURATED / name, project / name)
+    project = copy_sources(tmp_path / "project")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     built = _run(installed, elsewhere, "build", "--root", str(project))

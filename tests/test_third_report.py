@@ -22,7 +22,7 @@ from minsheng.core.namespaces import DATA, QB
 from minsheng.query.catalog import load_catalog
 from minsheng.validate.shapes import failed_integrity_constraints, graph_store, union_graph, validate_dataset
 from minsheng.web import create_app
-from support import CURATED, assert_example_answers, run_cli
+from support import assert_example_answers, copy_sources, run_cli
 
 pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
 
@@ -32,9 +32,7 @@ SLUG = "xihu-2025-minsheng"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("third-report")
-    for name in ("data", "ontology", "queries"):
-        shutil.copytree(CURATED / name, root / name)
+    root = copy_sources(tmp_path_factory.mktemp("third-report"))
     data = root / "data"
     shutil.copy(FIXTURE / f"{SLUG}.txt", data / "sources" / f"{SLUG}.txt")
     shutil.copy(FIXTURE / f"{SLUG}.csv", data / "reports" / f"{SLUG}.csv")
