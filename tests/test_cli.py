@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support import run_cli
+from support import free_port, run_cli
 
 pytestmark = pytest.mark.slow  # servers, browsers or subprocesses: not in the fast subset (make test-fast)
 
@@ -62,3 +62,13 @@ def test_get_exits_non_zero_unless_2xx(release_dir: Path) -> None:
     assert ok.returncode == 0 and json.loads(ok.stdout)["software_version"] == "0.1.0"
     missing = minsheng(release_dir.parent, "get", "/id/region/000000")
     assert missing.returncode == 1 and "HTTP 404" in missing.stderr
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--queue-wait"])
+def test_serve_refuses_seconds_that_are_not_a_number_in_range(release_dir: Path, option: str) -> None:
+    """A usage error (exit 2) naming the option, before anything starts: NaN passed click's range check
+    (every comparison with it is false) and killed the query host with a traceback."""
+    for value in ("nan", "NaN", "inf", "-inf", "0", "-1", "1e400", "ten"):
+        refused = minsheng(release_dir.parent, "serve", "--port", str(free_port()), option, value)
+        assert refused.returncode == 2, (value, refused.stderr)
+        assert f"Invalid value for '{option}'" in refused.stderr and "Traceback" not in refused.stderr, value

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +20,20 @@ if TYPE_CHECKING:  # only for annotations: the commands import what they run whe
     from werkzeug.test import TestResponse
 
     from minsheng.validate.shapes import ValidationOutcome
+
+
+class Seconds(click.FloatRange):
+    """Seconds within a range. click's FloatRange lets NaN through (every comparison with it is false), and
+    `serve --timeout nan` then died in the query host with a traceback."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        seconds: float = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
 
 _ROOT = click.option(
     "--root",
@@ -189,7 +204,7 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
     "query_timeout",
     default=Settings.query_timeout,
     show_default=True,
-    type=click.FloatRange(0.1, 3600),
+    type=Seconds(0.1, 3600),
     help="Seconds a query may run before its process is killed and the client gets a 503.",
 )
 @click.option(
@@ -218,7 +233,7 @@ def _validation_outcome(settings: Settings, engine: str, release_dir: Path | Non
     "--queue-wait",
     default=Settings.queue_wait,
     show_default=True,
-    type=click.FloatRange(0.01, 3600),
+    type=Seconds(0.01, 3600),
     help="Seconds a query may wait for a free process before a 503 with Retry-After.",
 )
 @click.option(
