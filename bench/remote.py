@@ -43,13 +43,14 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run  # bench/run.py, beside this file
+
 ROOT = Path(__file__).resolve().parents[1]
 CURATED = ROOT / "src" / "minsheng" / "curated"  # the bundled canned queries
 BENCH = ROOT / "bench"
 QUERY_BUDGET = 10.0  # seconds of repeats per request, store and size
-# A first page this long of every paged query: with its look-ahead row past the embedded store's
-# planned_values_rows (a subquery's answer there, one VALUES block on Virtuoso).
-LONG_PAGE = 1_000
+LONG_PAGE = run.LONG_PAGE
 FORMATS = {"solutions": "json", "graph": "ttl", "boolean": "json"}
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMBERS = {
@@ -135,13 +136,6 @@ def comparable(kind: str, body: bytes, order: list[str], cut: bool) -> object:
     return runs[:-1] if cut else runs
 
 
-def default_request(canned) -> dict[str, str]:
-    """The parameters of a canned query's example, for its default page whatever the example shows."""
-    given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
-    given.pop("limit", None)
-    return given
-
-
 def cases(canned, store) -> dict[str, dict[str, str]]:
     """A canned query's requests: its default one, with a shortcut the request that takes it, and, when paged
     with a next page on `store`, the second page (`after` the first's key) and a first page of LONG_PAGE
@@ -150,7 +144,7 @@ def cases(canned, store) -> dict[str, dict[str, str]]:
     from minsheng.query.execute import Job, canned_request, run_job
     from minsheng.query.paging import cursor
 
-    given = default_request(canned)
+    given = run.example_request(canned)
     found = {canned.name: given}
     if canned.shortcut is not None:  # and the request its shortcut answers (browse-facets: nothing picked)
         bare = {k: v for k, v in given.items() if k not in canned.shortcut.when_none_of}
@@ -161,7 +155,7 @@ def cases(canned, store) -> dict[str, dict[str, str]]:
         first = run_job(store, Job(canned_request(canned, given, most), FORMATS, most, ()))
         if first.next_key is not None:
             found[f"{canned.name}, page 2"] = {**given, "after": cursor(first.next_key)}
-            found[f"{canned.name}, {LONG_PAGE:,} rows"] = {**given, "limit": str(LONG_PAGE)}
+            found[run.long_page_label(canned.name)] = {**given, "limit": str(LONG_PAGE)}
     return found
 
 
@@ -252,7 +246,7 @@ def measure(size: int, repeats: int, releases: Path, embedded_timeout: float, po
     for canned in catalog.values():
         found = forked(partial(cases, canned, embedded), embedded_timeout)
         if "error" in found:  # its first page did not answer in time: the default request alone
-            found = {canned.name: default_request(canned)}
+            found = {canned.name: run.example_request(canned)}
         asked.update((label, (canned, given)) for label, given in found.items())
     for label, (canned, given) in asked.items():
         timing = forked(partial(run_case, embedded, canned, given, repeats), embedded_timeout)

@@ -251,9 +251,7 @@ def deep_page(fetch: PageRequest, size: int) -> tuple[int, str] | None:
 
 def example_request(canned: CannedQuery) -> dict[str, str]:
     """A canned query's example parameters, for its default page whatever the example shows."""
-    given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
-    given.pop("limit", None)
-    return given
+    return {k: v for k, v in canned.example_parameters.items() if k != "limit"}
 
 
 def paged_cases(

@@ -43,7 +43,7 @@ def every_query(base: str, only: set[str] | None = None) -> list[str]:
     for name, canned in sorted(load_catalog(run.CURATED / "queries").items()):
         if canned.service_parameters or (only is not None and name not in only):
             continue  # federated: they call another endpoint
-        given = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items() if k != "limit"}
+        given = run.example_request(canned)
         path = f"/queries/{name}.json" + (f"?{urlencode(given)}" if given else "")
         paths.append(path)
         if canned.paging is not None:

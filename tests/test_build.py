@@ -10,6 +10,8 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
+from minsheng.build.compile import build_dataset
+from minsheng.core.config import Settings
 from minsheng.core.namespaces import sparql_prologue
 from support import CURATED, copy_sources, run_cli
 
@@ -357,3 +359,16 @@ def test_no_triple_is_in_two_graphs(store) -> None:
         "SELECT ?s ?p ?o WHERE { GRAPH ?g1 { ?s ?p ?o } GRAPH ?g2 { ?s ?p ?o } FILTER(STR(?g1) < STR(?g2)) }"
     )
     assert [str(r) for r in repeated] == []
+
+
+@pytest.mark.slow  # a whole build: make test only
+def test_a_relative_root_through_the_api_builds_the_same_project(
+    own_built_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(own_built_copy.parent)
+    relative = Settings(root=Path(own_built_copy.name))
+    assert (relative.root, relative.dist_dir) == (own_built_copy, own_built_copy / "dist")
+    elsewhere = Settings(root=own_built_copy, dist=Path("elsewhere"))
+    assert elsewhere.dist_dir == own_built_copy.parent / "elsewhere"
+    dataset = build_dataset(relative)  # it failed: "relative path can't be expressed as a file URI"
+    assert len(dataset) > 0

@@ -51,7 +51,7 @@ def test_a_release_without_the_facet_tables_counts_with_the_engine(
     indexed = in_memory(release_dir, read_manifest(release_dir))
     assert (release_dir / INDEX).exists()
     unindexed = EmbeddedStore(indexed.store, indexed.manifest, tmp_path)  # no index file there
-    example = {k: str(v) for k, v in (query.example.get("parameters") or {}).items()}
+    example = query.example_parameters
     request = canned_request(query, example, 10_000)
     assert request.facets is not None and request.counted_text == query.counted.text  # type: ignore[union-attr]
     rows = _answer(indexed, query, example)

@@ -126,8 +126,21 @@ def test_a_request_may_lower_the_deadline_but_not_raise_it(strict_server: Server
     assert time.monotonic() - started < DEADLINE
     status, _, body = get(strict_server + "/sparql", query=CROSS_PRODUCT, timeout="600")
     assert status == 503 and json.loads(body)["timeout_seconds"] == DEADLINE
-    status, _, body = get(strict_server + "/sparql", query="ASK {}", timeout="soon")
-    assert status == 400 and json.loads(body)["parameter"] == "timeout"
+    # What Python's float() reads but no client means as seconds, and what is not a positive number, in
+    # the query string and in a form (the fast path declines them, and Flask's view refuses them).
+    refused = ("soon", "1_0", " 5", "5 ", "1e1", "inf", "nan", "0x10", "-1", "0", "+2", "1e400", "9" * 40)
+    for spelling in refused:
+        status, _, body = get(strict_server + "/sparql", query="ASK {}", timeout=spelling)
+        assert status == 400 and json.loads(body)["parameter"] == "timeout", spelling
+        form = urllib.parse.urlencode({"query": "ASK {}", "timeout": spelling}).encode()
+        try:
+            urllib.request.urlopen(urllib.request.Request(strict_server + "/sparql", data=form), timeout=60)
+            raise AssertionError(f"POST timeout={spelling!r} was answered")
+        except urllib.error.HTTPError as error:
+            assert error.code == 400 and json.loads(error.read())["parameter"] == "timeout", spelling
+    for spelling, seconds in (("2", 2.0), ("2.5", 2.5), (".5", 0.5), ("3.", 3.0)):
+        status, _, body = get(strict_server + "/sparql", query=CROSS_PRODUCT, timeout=spelling)
+        assert status == 503 and json.loads(body)["timeout_seconds"] == min(seconds, DEADLINE), spelling
 
 
 # ---- limits --------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def _next(response) -> dict[str, str] | None:
 @pytest.mark.parametrize("name", list(PAGED))
 def test_pages_together_are_the_whole_answer(name: str, client) -> None:
     query = PAGED[name]
-    parameters = {k: str(v) for k, v in (query.example.get("parameters") or {}).items()}
+    parameters = query.example_parameters
     whole = client.get(f"/queries/{name}.json", query_string={**parameters, "limit": "9999"})
     everything = _rows(whole)
     if len(everything) < 2:  # an example narrower than two pages of one row: the defaults, then
@@ -180,7 +180,7 @@ def test_a_json_page_and_a_csv_page_agree(name: str, client) -> None:
     """A JSON page is written by the engine's serialiser and its next key read from its last row alone; a
     CSV page row by row: both give the same rows and the same next page."""
     query = PAGED[name]
-    parameters = {k: str(v) for k, v in (query.example.get("parameters") or {}).items()}
+    parameters = query.example_parameters
     asked = {**parameters, "limit": "2"}
     as_json = client.get(f"/queries/{name}.json", query_string=asked)
     as_csv = client.get(f"/queries/{name}.csv", query_string=asked)
@@ -251,7 +251,7 @@ def test_the_figure_lists_have_a_listing_index() -> None:
 
 def _cases(query) -> list[dict[str, str]]:
     """The example's parameters in each language, and each value of every other enum parameter."""
-    example = {k: str(v) for k, v in (query.example.get("parameters") or {}).items() if k != "limit"}
+    example = {k: v for k, v in query.example_parameters.items() if k != "limit"}
     cases = [{**example, "lang": lang} for lang in ("zh", "en")]
     for parameter in query.parameters:
         if parameter.type == "enum" and parameter.name != "lang":
@@ -352,7 +352,7 @@ def _parameter_value(query, parameter: str, held: str) -> str:
 def _listed_parameters(query, store) -> list[dict[str, str]]:
     """The example's parameters, and each set of parameter values the query's listing index holds (an
     ordering match, figures-as-of's as_of <= end, at its widest: the latest value)."""
-    example = {k: str(v) for k, v in (query.example.get("parameters") or {}).items()}
+    example = query.example_parameters
     listing = query.paging.listing
     if listing is None:
         return [example]

@@ -43,7 +43,7 @@ def test_only_a_query_that_declares_it_is_joined_as_written(posted) -> None:
     for name, query in catalog.items():
         if query.service_parameters or query.form != "SELECT":
             continue
-        given = {k: str(v) for k, v in dict(query.example.get("parameters") or {}).items()}
+        given = query.example_parameters
         sent.clear()
         job = Job(canned_request(query, given, Settings.max_result_rows), formats, 10_000, ())
         assert run_job(store, job).error is None, name

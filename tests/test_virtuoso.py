@@ -151,7 +151,7 @@ def assert_parameters_alike(remote: str, embedded: str) -> None:
         if canned.service_parameters:
             continue
         extension = "nt" if canned.form in ("CONSTRUCT", "DESCRIBE") else "json"
-        example = {k: str(v) for k, v in dict(canned.example.get("parameters") or {}).items()}
+        example = canned.example_parameters
         if "limit" in example:  # the values are the point here, long pages assert_alike's (LONG_PAGE)
             example["limit"] = str(min(int(example["limit"]), LONG_PAGE))
         for parameter in canned.parameters:

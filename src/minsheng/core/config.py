@@ -53,6 +53,13 @@ class Settings:
     # (minsheng build --store DIR), or sparql+http://HOST:PORT/PATH for a remote SPARQL 1.1 endpoint.
     store: str | None = None
 
+    def __post_init__(self) -> None:
+        # Absolute from the start: the build names its sources by file URI, and a path read later from
+        # another working directory (a forked process, a test's chdir) must mean the same files.
+        object.__setattr__(self, "root", Path(self.root).resolve())
+        if self.dist is not None:
+            object.__setattr__(self, "dist", Path(self.dist).resolve())
+
     @property
     def data_dir(self) -> Path:
         return self.root / "data"

@@ -177,6 +177,13 @@ class CannedQuery:
     def form(self) -> str:
         return query_form(self.text)
 
+    @property
+    def example_parameters(self) -> dict[str, str]:
+        """The example's parameters as a client sends them (every value a string)."""
+        given = self.example.get("parameters") or {}
+        assert isinstance(given, Mapping), f"{self.name}: example parameters are not a mapping"
+        return {str(k): str(v) for k, v in given.items()}
+
     def bind(
         self, given: Mapping[str, str], known_regions: Mapping[str, str] | None = None
     ) -> tuple[tuple[str, Term], ...]:

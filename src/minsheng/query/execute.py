@@ -75,8 +75,9 @@ class QueryRequest:
     page_size: int = 0
     page_key: tuple[str, ...] = ()
     text_search: TextSearch | None = None  # a keyword looked up in the text index, its hits joined
-    # A page of a query with a listing index: its rows looked up there and `listing_text` joined from them;
-    # `text` is what runs when the release has no such index.
+    # A page of a query with a listing index: its rows looked up there and joined into `listing_text` (the
+    # query without the key filter) or, where they may join rows the key excludes, into `text`; `text` is
+    # what runs when the release has no such index.
     listing: PageLookup | None = None
     listing_text: str = ""
     # A selection counted in the facet index and `counted_text` joined from its counts; `text` counts it
@@ -151,13 +152,26 @@ def canned_request(
         page_key=query.paging.names if by_rows and query.paging else (),
         text_search=page.search,
         listing=page.listing,
-        # The key filter stays in the text where the page's rows may join more than its keys name.
-        listing_text=(
-            "" if page.listing is None else query.text if page.listing.listing.binds_each_row else page.text
-        ),
+        listing_text="" if page.listing is None else query.text,
         facets=page.facets,
         counted_text=query.counted.text if page.facets is not None and query.counted else "",
     )
+
+
+# A request's `timeout`: plain decimal seconds. Python's float() also reads "1_0", " 5", "1e3" and "inf",
+# which no client means as seconds; anything else is refused rather than guessed.
+_SECONDS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+MAX_REQUESTED_SECONDS = 1e6
+
+
+def requested_seconds(raw: str) -> float:
+    """The seconds a request's `timeout` asks for; ValueError unless a positive decimal under 1e6."""
+    if len(raw) > 32 or not _SECONDS.fullmatch(raw):
+        raise ValueError(raw)
+    seconds = float(raw)
+    if not 0 < seconds < MAX_REQUESTED_SECONDS:
+        raise ValueError(raw)
+    return seconds
 
 
 def malformed(exc: SyntaxError, text: str) -> MalformedQuery:
@@ -444,23 +458,24 @@ def _listed_page(
     found = listings.page(store.indexes, replace(wanted, limit=wanted.limit + 1))
     if found is None:
         return request.text, substitutions
-    # The index applied the `after` key; the text applies it too where rows may join more than their keys.
-    after = (
-        {after_variable(column.name) for column in wanted.listing.key}
-        if wanted.listing.binds_each_row
-        else set()
-    )
+    # The index applied the `after` key; the text applies it too (keeps its key filter and the `after`
+    # values) where the page's rows may join more rows than their keys name.
+    if wanted.listing.binds_each_row:
+        listed_text = request.listing_text
+        after = {after_variable(column.name) for column in wanted.listing.key}
+    else:
+        listed_text, after = request.text, set()
     kept = {v: t for v, t in substitutions.items() if v.value not in after}
     binds = wanted.listing.binds
     # The terms as the release's own index wrote them (N-Triples): never a client's text.
     if not store.evaluates_optionals_alone:
-        return bind_rows(request.listing_text, binds, found, planned_rows=store.planned_values_rows), kept
+        return bind_rows(listed_text, binds, found, planned_rows=store.planned_values_rows), kept
     # A SERVICE endpoint stays a substitution: pyoxigraph needs it bound before evaluation.
-    services = service_variables(request.listing_text)
+    services = service_variables(listed_text)
     folded = {v: t for v, t in kept.items() if v.value not in services and v.value not in binds}
     rows = [(*row, *folded.values()) for row in found]
     text = bind_rows(
-        request.listing_text,
+        listed_text,
         [*binds, *(v.value for v in folded)],
         rows,
         into_optionals=True,

@@ -15,7 +15,7 @@ import pyoxigraph
 from flask import Response, g, request
 
 from minsheng.core.errors import ParameterError
-from minsheng.query.execute import QueryAnswer, QueryRequest
+from minsheng.query.execute import QueryAnswer, QueryRequest, requested_seconds
 from minsheng.query.negotiation import JSON, Format, Kind, choose
 from minsheng.stores.base import Term
 from minsheng.web.clients import client_address
@@ -150,16 +150,13 @@ def requested_timeout() -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        seconds = float(raw)
+        return requested_seconds(raw)
     except ValueError:
-        seconds = -1.0
-    if not 0 < seconds < 1e6:
         raise ParameterError(
-            f"timeout must be a positive number of seconds, not '{raw}'",
+            f"timeout must be a positive number of seconds, not '{raw[:40]}'",
             parameter="timeout",
-            expected="a positive number of seconds, at most the server's deadline",
-        )
-    return seconds
+            expected="a positive decimal number of seconds (e.g. 2.5), at most the server's deadline",
+        ) from None
 
 
 def run(query: QueryRequest, format_name: str | None = None) -> tuple[QueryAnswer, Format]:

@@ -35,7 +35,7 @@ from werkzeug.sansio.utils import get_current_url, get_host
 from werkzeug.utils import get_content_type
 
 from minsheng.core.errors import MinshengError
-from minsheng.query.execute import QueryAnswer, QueryRequest, canned_request
+from minsheng.query.execute import QueryAnswer, QueryRequest, canned_request, requested_seconds
 from minsheng.query.hostlink import AsyncHostClient
 from minsheng.query.negotiation import Format, Kind, by_extension, choose
 from minsheng.query.paging import AFTER, cursor
@@ -294,12 +294,9 @@ def _timeout(values: FormPairs) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        seconds = float(raw)
+        return requested_seconds(raw)
     except ValueError:
         raise _Declined from None
-    if not 0 < seconds < 1e6:
-        raise _Declined
-    return seconds
 
 
 def _picker(accept: str | None, format_parameter: str | None) -> Callable[[Kind], Format] | None:
