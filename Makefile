@@ -68,9 +68,10 @@ $(COMUNICA):
 
 tools: system-tools $(COMUNICA)
 
+# --durations: the slowest tests, printed where CI's 20-minute budget is watched.
 test: build lint tools
 	@echo "==> running the whole test suite (several minutes)"
-	MINSHENG_REQUIRE_TOOLS=1 $(VENV)/bin/pytest
+	MINSHENG_REQUIRE_TOOLS=1 $(VENV)/bin/pytest --durations=20
 
 # The edit-test loop: the tests that start no server, browser, whole build or long subprocess (under a minute).
 test-fast: setup
