@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
@@ -250,8 +251,20 @@ def test_a_release_of_many_graphs_answers_alike(
         running_server(root, *memory) as embedded,
         running_server(root, *memory, "--store", "sparql+" + virtuoso.endpoint) as remote,
     ):
-        assert_alike(remote, embedded, pages_to_the_end=True)
-        assert_parameters_alike(remote, embedded)
+        try:
+            assert_alike(remote, embedded, pages_to_the_end=True)
+            assert_parameters_alike(remote, embedded)
+        except (AssertionError, urllib.error.HTTPError) as failed:
+            # In CI a page that answers in under a second alone has run past the server's timeout now and
+            # then (another page each time; not reproduced alone, idle or loaded, in 1,350 fresh compiles).
+            # What Virtuoso is doing at that moment, a query still running or threads waiting on a lock,
+            # tells a bad plan from a wait: the failure carries it.
+            try:
+                failed.add_note("Virtuoso's status():\n" + virtuoso.sql("status('');", timeout=30))
+            except (VirtuosoFailed, subprocess.TimeoutExpired) as status_failed:
+                failed.add_note(f"Virtuoso's status() failed too: {status_failed}")
+            failed.add_note(virtuoso.log_tail())
+            raise
 
 
 def test_a_partial_remote_or_group_is_refused_at_start(virtuoso: ScratchVirtuoso, release_dir: Path) -> None:
