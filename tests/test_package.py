@@ -134,3 +134,27 @@ def test_root_builds_a_project_of_ones_own(installed: Path, tmp_path: Path) -> N
     assert not (elsewhere / "dist").exists()
     listed = _run(installed, elsewhere, "queries", "list", "--root", str(project))
     assert listed.returncode == 0 and "regions" in listed.stdout
+
+
+def test_the_bundled_sources_through_a_symlinked_install_still_release_into_the_working_directory(
+    tmp_path: Path,
+) -> None:
+    # Settings resolves its root; the bundled root must be resolved alike, or a package found through a
+    # symlink would stop counting as bundled and release into site-packages.
+    (tmp_path / "link").symlink_to(CHECKOUT / "src")
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import sys; sys.path.insert(0, 'link'); import minsheng.core.config as c; "
+            "print(c.__file__); print(c.Settings().dist_dir)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split("\n")
+    assert found[0].startswith(str(tmp_path / "link")), found  # the package came through the symlink
+    assert found[1] == str(tmp_path.resolve() / "dist"), found

@@ -16,7 +16,7 @@ def bundled_root() -> Path:
     root = files("minsheng") / "curated"
     if not isinstance(root, Path):  # a zipped install: the build and the server read files by path
         raise RuntimeError("minsheng must be installed as files on disk (not zipped) to find its sources")
-    return root
+    return root.resolve()  # as Settings resolves its root: a symlinked install must still compare equal
 
 
 @dataclass(frozen=True)
